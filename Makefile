@@ -1,0 +1,42 @@
+# Two entry points for a fresh Debian/Ubuntu machine with Python 3.11:
+#   make run   installs everything into .venv and starts the app on the bundled offline models
+#   make test  installs everything (with test tools) and runs the whole test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := espeak-ng
+export HF_HUB_OFFLINE := 1
+
+.PHONY: run test install system-deps bench bank-check clean
+
+run: install
+	$(BIN)/streamlit run app.py
+
+test: install
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python bench/scoring.py
+
+bank-check: install
+	$(BIN)/practice bank check
+	$(BIN)/python ../shared/checks/bank_fidelity.py question_bank
+
+install: system-deps $(VENV)/.installed
+
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing system packages:$$missing"; \
+		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+clean:
+	rm -rf $(VENV) .pytest_cache

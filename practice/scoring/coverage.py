@@ -1,0 +1,220 @@
+"""Key-point coverage: which ideas of the model answer a candidate's answer contains, and where.
+
+Each key point is matched against overlapping word windows of the answer rather than against the whole
+answer, so one strong sentence counts even inside a long reply and padding cannot dilute or inflate it.
+A window's evidence for a point combines:
+
+* semantic similarity (sentence embeddings) between the point and the window,
+* minus a penalty when the window is closer to the question than to the point (reading the question back),
+* plus lexical evidence: the point's content words and its listed terms found in the window, with words
+  that already stand in the question discounted,
+* minus a penalty when the window negates or inverts the point ("does not", "lower" for "higher").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from practice.bank import KeyPoint, Question
+from practice.scoring.embedding import CachedEmbedder, Embedder
+from practice.scoring.text import (
+    ANTONYMS,
+    HESITATIONS,
+    content_stems,
+    contains_phrase,
+    is_negated,
+    phrase_stems,
+    stem,
+    tokenize,
+    windows,
+    words,
+)
+
+Status = Literal["covered", "partial", "missed"]
+
+
+class EmptyAnswerError(ValueError):
+    """The answer has no words to score."""
+
+
+@dataclass(frozen=True)
+class ScoringConfig:
+    """Decision thresholds and weights; defaults tuned on half of eval/ (see bench/scoring.py)."""
+
+    covered: float = 0.52  # evidence score at or above which a point is covered
+    partial: float = 0.42  # at or above this (and below `covered`) a point is partial
+    lexical_weight: float = 0.25
+    question_penalty: float = 0.5
+    contradiction_penalty: float = 0.15
+    question_word_weight: float = 0.25  # how much a key-point word that is also in the question counts
+    window_sizes: tuple[int, ...] = (10, 20)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The part of the answer that covers a key point, by character offsets into the answer."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class KeyPointResult:
+    key_point: KeyPoint
+    status: Status
+    similarity: float  # embedding cosine between the point and its best window
+    score: float  # the combined evidence score the decision is made on
+    evidence: Evidence | None
+    contradicted: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.key_point.text,
+            "status": self.status,
+            "similarity": round(self.similarity, 4),
+            "score": round(self.score, 4),
+            "evidence": asdict(self.evidence) if self.evidence else None,
+            "contradicted": self.contradicted,
+        }
+
+
+@dataclass(frozen=True)
+class Score:
+    question_id: str
+    coverage: float  # 0-100
+    key_points: tuple[KeyPointResult, ...]
+    word_count: int
+
+    def by_status(self, status: Status) -> list[KeyPointResult]:
+        return [k for k in self.key_points if k.status == status]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question_id": self.question_id,
+            "coverage": round(self.coverage, 1),
+            "word_count": self.word_count,
+            "key_points": [k.to_dict() for k in self.key_points],
+        }
+
+
+@dataclass
+class _Prepared:
+    """An answer cut into windows, ready to be embedded."""
+
+    tokens: list
+    spans: list[tuple[int, int]]  # [start, end) into tokens, hesitations included
+    span_texts: list[str]
+    span_stems: list[list[str]]
+    span_negated: list[bool]
+
+
+def _prepare(answer: str, sizes: tuple[int, ...]) -> _Prepared:
+    tokens = tokenize(answer)
+    keep = [i for i, t in enumerate(tokens) if t.text not in HESITATIONS]
+    if not keep:
+        raise EmptyAnswerError("The answer has no words to score.")
+    spans, texts, stems, negated = [], [], [], []
+    for a, b in windows(len(keep), sizes):
+        picked = [tokens[i].text for i in keep[a:b]]
+        spans.append((keep[a], keep[b - 1] + 1))
+        texts.append(" ".join(picked))
+        stems.append([stem(w) for w in picked])
+        negated.append(is_negated(picked))
+    return _Prepared(tokens, spans, texts, stems, negated)
+
+
+def _lexical_evidence(point: KeyPoint, question_stems: set[str], span_stems: list[list[str]], w_q: float) -> np.ndarray:
+    point_stems = content_stems(point.text)
+    weights = np.array([w_q if s in question_stems else 1.0 for s in point_stems])
+    terms = [t for t in (phrase_stems(term) for term in point.terms) if not set(t) <= question_stems]
+    out = np.zeros(len(span_stems), dtype=np.float32)
+    for j, stems in enumerate(span_stems):
+        present = set(stems)
+        frac = float(weights @ np.array([s in present for s in point_stems])) / weights.sum() if point_stems else 0.0
+        if terms:
+            hits = sum(contains_phrase(stems, t) for t in terms)
+            out[j] = 0.5 * frac + 0.5 * min(1.0, hits / min(2, len(terms)))
+        else:
+            out[j] = frac
+    return out
+
+
+def _contradicts(point: KeyPoint, span_stems: list[list[str]], span_negated: list[bool]) -> np.ndarray:
+    """Whether each window negates the point or swaps one of its words for an opposite."""
+    point_words = words(point.text)
+    point_negated = is_negated(point_words)
+    point_stems = {stem(w) for w in point_words}
+    opposites = set().union(*(ANTONYMS.get(s, frozenset()) for s in point_stems)) - point_stems
+    out = np.zeros(len(span_stems), dtype=bool)
+    for j, stems in enumerate(span_stems):
+        present = set(stems)
+        inverted = bool(opposites & present) and not (point_stems & ANTONYMS.keys() & present)
+        out[j] = inverted or (span_negated[j] != point_negated)
+    return out
+
+
+class CoverageScorer:
+    """Scores answers against a question's key points. Thread-safe; share one per process."""
+
+    def __init__(self, embedder: Embedder, config: ScoringConfig | None = None):
+        self.embedder = embedder
+        self.config = config or ScoringConfig()
+        self._references = CachedEmbedder(embedder)
+
+    def score(self, question: Question, answer: str) -> Score:
+        return self.score_many([(question, answer)])[0]
+
+    def score_many(self, items: Sequence[tuple[Question, str]]) -> list[Score]:
+        """Score several answers with one batched embedding call (faster for batch grading)."""
+        cfg = self.config
+        prepared = [_prepare(answer, cfg.window_sizes) for _, answer in items]
+        all_spans = [text for p in prepared for text in p.span_texts]
+        span_vectors = self.embedder.encode(all_spans)
+        scores, offset = [], 0
+        for (question, answer), prep in zip(items, prepared, strict=True):
+            vectors = span_vectors[offset : offset + len(prep.span_texts)]
+            offset += len(prep.span_texts)
+            scores.append(self._score_prepared(question, answer, prep, vectors))
+        return scores
+
+    def _score_prepared(self, question: Question, answer: str, prep: _Prepared, spans: np.ndarray) -> Score:
+        cfg = self.config
+        points = question.key_points
+        refs = self._references.encode([k.text for k in points] + [question.question])
+        point_vectors, question_vector = refs[:-1], refs[-1]
+        similarity = point_vectors @ spans.T  # (points, windows)
+        to_question = spans @ question_vector  # (windows,)
+        question_stems = set(content_stems(question.question))
+        results = []
+        for k, point in enumerate(points):
+            lexical = _lexical_evidence(point, question_stems, prep.span_stems, cfg.question_word_weight)
+            contradicted = _contradicts(point, prep.span_stems, prep.span_negated)
+            evidence = (
+                similarity[k]
+                - cfg.question_penalty * np.maximum(0.0, to_question - similarity[k])
+                + cfg.lexical_weight * lexical
+                - cfg.contradiction_penalty * contradicted
+            )
+            best = int(np.argmax(evidence))
+            value = float(evidence[best])
+            status: Status = "covered" if value >= cfg.covered else "partial" if value >= cfg.partial else "missed"
+            shown = None
+            if status != "missed":
+                a, b = prep.spans[best]
+                start, end = prep.tokens[a].start, prep.tokens[b - 1].end
+                shown = Evidence(answer[start:end], start, end)
+            results.append(
+                KeyPointResult(point, status, float(similarity[k, best]), value, shown, bool(contradicted[best]))
+            )
+        credit = [self.credit(r.score) for r in results]
+        return Score(question.id, 100.0 * float(np.mean(credit)), tuple(results), len(prep.tokens))
+
+    def credit(self, evidence: float) -> float:
+        """0 below the partial threshold, 1 at the covered threshold, linear in between."""
+        cfg = self.config
+        return float(np.clip((evidence - cfg.partial) / (cfg.covered - cfg.partial), 0.0, 1.0))

@@ -1,0 +1,116 @@
+"""Word-level text handling that works the same on typed answers and on Whisper transcripts.
+
+Nothing here relies on punctuation or case: a transcript is often one lowercase run-on sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import snowballstemmer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+_WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)*", re.IGNORECASE)
+
+# Sounds that carry no content; dropped before embedding so "um" does not dilute a span.
+HESITATIONS = frozenset({"um", "uh", "er", "erm", "ah", "eh", "hmm", "mm", "mhm", "uhm", "umm"})
+NEGATORS = frozenset({"not", "no", "never", "none", "neither", "nor", "cannot", "without", "nothing", "nobody"})
+STOPWORDS = frozenset(ENGLISH_STOP_WORDS - NEGATORS) | HESITATIONS | {"yeah", "okay", "ok", "like", "really"}
+
+# Opposites that turn a statement into its contradiction ("increases variance" / "reduces variance").
+_ANTONYM_PAIRS = [
+    ("increase", "decrease"), ("increase", "reduce"), ("increase", "lower"), ("more", "less"),
+    ("more", "fewer"), ("higher", "lower"), ("high", "low"), ("larger", "smaller"), ("large", "small"),
+    ("bigger", "smaller"), ("faster", "slower"), ("better", "worse"), ("improve", "worsen"),
+    ("improve", "hurt"), ("overfit", "underfit"), ("overfitting", "underfitting"), ("add", "remove"),
+    ("before", "after"), ("always", "never"), ("supervised", "unsupervised"), ("labeled", "unlabeled"),
+    ("labelled", "unlabelled"), ("harder", "softer"), ("easier", "harder"), ("simpler", "complex"),
+    ("true", "false"), ("positive", "negative"), ("maximize", "minimize"), ("maximise", "minimise"),
+    ("correct", "incorrect"), ("same", "different"), ("dependent", "independent"), ("linear", "nonlinear"),
+    ("stable", "unstable"), ("biased", "unbiased"), ("sparse", "dense"), ("shallow", "deep"),
+]
+
+_stemmer = snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=65_536)
+def stem(word: str) -> str:
+    return str(_stemmer.stemWord(word.lower().replace("’", "'")))
+
+
+def _antonym_table() -> dict[str, frozenset[str]]:
+    table: dict[str, set[str]] = {}
+    for a, b in _ANTONYM_PAIRS:
+        table.setdefault(stem(a), set()).add(stem(b))
+        table.setdefault(stem(b), set()).add(stem(a))
+    return {k: frozenset(v) for k, v in table.items()}
+
+
+ANTONYMS = _antonym_table()
+
+
+@dataclass(frozen=True)
+class Token:
+    """A word of the answer: its normalised form and where it stands in the original text."""
+
+    text: str
+    start: int
+    end: int
+
+    @property
+    def stem(self) -> str:
+        return stem(self.text)
+
+
+def tokenize(text: str) -> list[Token]:
+    return [Token(m.group().lower().replace("’", "'"), m.start(), m.end()) for m in _WORD.finditer(text)]
+
+
+def words(text: str) -> list[str]:
+    return [t.text for t in tokenize(text)]
+
+
+def is_negated(tokens: list[str]) -> bool:
+    """Whether a run of words carries a negation ("not", "never", "doesn't", ...)."""
+    return any(w in NEGATORS or w.endswith("n't") for w in tokens)
+
+
+def content_stems(text: str) -> list[str]:
+    """Stems of the words that carry meaning, in order, without repeats."""
+    return list(dict.fromkeys(stem(w) for w in words(text) if w not in STOPWORDS and not w.endswith("n't")))
+
+
+def phrase_stems(phrase: str) -> tuple[str, ...]:
+    """A term's stems, stop words dropped ("the learning rate" -> ("learn", "rate"))."""
+    stems = tuple(stem(w) for w in words(phrase) if w not in STOPWORDS)
+    return stems or tuple(stem(w) for w in words(phrase))
+
+
+def contains_phrase(haystack: list[str], phrase: tuple[str, ...]) -> bool:
+    """Whether the stems of a phrase occur in order and adjacent in a list of stems."""
+    n = len(phrase)
+    if n == 0:
+        return False
+    if n == 1:
+        return phrase[0] in haystack
+    return any(tuple(haystack[i : i + n]) == phrase for i in range(len(haystack) - n + 1))
+
+
+def windows(n: int, sizes: tuple[int, ...], min_size: int = 4) -> list[tuple[int, int]]:
+    """Overlapping [start, end) word windows of each size (stride half a window) covering n words."""
+    if n == 0:
+        return []
+    spans: set[tuple[int, int]] = set()
+    for size in sizes:
+        if n <= size:
+            spans.add((0, n))
+            continue
+        stride = max(1, size // 2)
+        for start in range(0, n - size + 1, stride):
+            spans.add((start, start + size))
+        spans.add((n - size, n))
+    if n < min_size:
+        spans.add((0, n))
+    return sorted(spans)
