@@ -49,6 +49,7 @@ class ScoringConfig:
     partial: float = 0.42  # at or above this (and below `covered`) a point is partial
     lexical_weight: float = 0.25
     question_penalty: float = 0.5
+    question_projection: float = 0.0  # share of the question's direction removed before comparing
     contradiction_penalty: float = 0.15
     question_word_weight: float = 0.25  # how much a key-point word that is also in the question counts
     window_sizes: tuple[int, ...] = (10, 20)
@@ -100,6 +101,38 @@ class Score:
             "word_count": self.word_count,
             "key_points": [k.to_dict() for k in self.key_points],
         }
+
+
+@dataclass(frozen=True)
+class EvidenceComponents:
+    """Per key point (rows) and answer window (columns): the terms the evidence score is made of."""
+
+    similarity: np.ndarray  # cosine(point, window)
+    point_to_question: np.ndarray  # cosine(point, question), one per point
+    to_question: np.ndarray  # cosine(window, question): (windows,), or (points, windows) when stacked
+    lexical: np.ndarray  # 0-1 share of the point's words and terms found in the window
+    contradicted: np.ndarray  # bool: the window negates or inverts the point
+
+    def topic_free_similarity(self, share: float) -> np.ndarray:
+        """Cosine after removing `share` of the question's direction from point and window.
+
+        Point and window both "talk about the question"; that shared topic says nothing about whether
+        the window holds the point's idea. With b = share, for unit vectors p, w, q:
+        cos(p - b(p.q)q, w - b(w.q)q) = (p.w - c pq wq) / sqrt((1 - c pq^2)(1 - c wq^2)), c = 2b - b^2.
+        """
+        c = 2 * share - share**2
+        pq = self.point_to_question[:, None]
+        wq = np.atleast_2d(self.to_question)
+        return (self.similarity - c * pq * wq) / np.sqrt(np.maximum((1 - c * pq**2) * (1 - c * wq**2), 1e-6))
+
+    def combine(self, cfg: ScoringConfig) -> np.ndarray:
+        similarity = self.topic_free_similarity(cfg.question_projection)
+        return (
+            similarity
+            - cfg.question_penalty * np.maximum(0.0, np.atleast_2d(self.to_question) - self.similarity)
+            + cfg.lexical_weight * self.lexical
+            - cfg.contradiction_penalty * self.contradicted
+        )
 
 
 @dataclass
@@ -182,26 +215,33 @@ class CoverageScorer:
             scores.append(self._score_prepared(question, answer, prep, vectors))
         return scores
 
-    def _score_prepared(self, question: Question, answer: str, prep: _Prepared, spans: np.ndarray) -> Score:
-        cfg = self.config
+    def components(self, question: Question, answer: str) -> EvidenceComponents:
+        """The per-window evidence terms before weighting (used by the benchmark to tune the weights)."""
+        prep = _prepare(answer, self.config.window_sizes)
+        return self._components(question, prep, self.embedder.encode(prep.span_texts))
+
+    def _components(self, question: Question, prep: _Prepared, spans: np.ndarray) -> EvidenceComponents:
         points = question.key_points
         refs = self._references.encode([k.text for k in points] + [question.question])
         point_vectors, question_vector = refs[:-1], refs[-1]
-        similarity = point_vectors @ spans.T  # (points, windows)
-        to_question = spans @ question_vector  # (windows,)
         question_stems = set(content_stems(question.question))
+        w_q = self.config.question_word_weight
+        return EvidenceComponents(
+            similarity=point_vectors @ spans.T,
+            point_to_question=point_vectors @ question_vector,
+            to_question=spans @ question_vector,
+            lexical=np.stack([_lexical_evidence(k, question_stems, prep.span_stems, w_q) for k in points]),
+            contradicted=np.stack([_contradicts(k, prep.span_stems, prep.span_negated) for k in points]),
+        )
+
+    def _score_prepared(self, question: Question, answer: str, prep: _Prepared, spans: np.ndarray) -> Score:
+        cfg = self.config
+        parts = self._components(question, prep, spans)
+        evidence = parts.combine(cfg)
         results = []
-        for k, point in enumerate(points):
-            lexical = _lexical_evidence(point, question_stems, prep.span_stems, cfg.question_word_weight)
-            contradicted = _contradicts(point, prep.span_stems, prep.span_negated)
-            evidence = (
-                similarity[k]
-                - cfg.question_penalty * np.maximum(0.0, to_question - similarity[k])
-                + cfg.lexical_weight * lexical
-                - cfg.contradiction_penalty * contradicted
-            )
-            best = int(np.argmax(evidence))
-            value = float(evidence[best])
+        for k, point in enumerate(question.key_points):
+            best = int(np.argmax(evidence[k]))
+            value = float(evidence[k, best])
             status: Status = "covered" if value >= cfg.covered else "partial" if value >= cfg.partial else "missed"
             shown = None
             if status != "missed":
@@ -209,7 +249,9 @@ class CoverageScorer:
                 start, end = prep.tokens[a].start, prep.tokens[b - 1].end
                 shown = Evidence(answer[start:end], start, end)
             results.append(
-                KeyPointResult(point, status, float(similarity[k, best]), value, shown, bool(contradicted[best]))
+                KeyPointResult(
+                    point, status, float(parts.similarity[k, best]), value, shown, bool(parts.contradicted[k, best])
+                )
             )
         credit = [self.credit(r.score) for r in results]
         return Score(question.id, 100.0 * float(np.mean(credit)), tuple(results), len(prep.tokens))

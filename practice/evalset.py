@@ -1,0 +1,84 @@
+"""The hand-labelled evaluation answers in eval/answers/, checked against the bank they refer to."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from practice.bank import Bank, Question
+
+Style = Literal["strong", "paraphrase", "partial", "weak", "off-topic", "parrot", "contradiction", "asr"]
+
+
+class _LabelSchema(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    question_id: str
+    style: Style
+    answer: str = Field(min_length=1)
+    covered: list[int]
+
+
+@dataclass(frozen=True)
+class LabelledAnswer:
+    id: str
+    question: Question
+    style: str
+    answer: str
+    covered: frozenset[int]
+
+    @property
+    def labels(self) -> list[bool]:
+        return [i in self.covered for i in range(len(self.question.key_points))]
+
+    @property
+    def covered_fraction(self) -> float:
+        return len(self.covered) / len(self.question.key_points)
+
+
+class EvalSetError(ValueError):
+    """An evaluation file that does not match its schema or the bank."""
+
+
+def default_eval_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "eval" / "answers"
+
+
+def load_eval_set(bank: Bank, directory: Path | None = None) -> list[LabelledAnswer]:
+    directory = directory or default_eval_dir()
+    adapter = TypeAdapter(list[_LabelSchema])
+    out: list[LabelledAnswer] = []
+    seen: set[str] = set()
+    for path in sorted(directory.glob("*.yaml")):
+        try:
+            rows = adapter.validate_python(yaml.safe_load(path.read_text(encoding="utf-8")))
+        except (yaml.YAMLError, ValidationError) as exc:
+            raise EvalSetError(f"{path}: {exc}") from exc
+        for row in rows:
+            if row.id in seen:
+                raise EvalSetError(f"{path}: duplicate answer id '{row.id}'")
+            seen.add(row.id)
+            if row.question_id not in bank.questions:
+                raise EvalSetError(f"{path}: '{row.id}' names unknown question '{row.question_id}'")
+            question = bank.questions[row.question_id]
+            bad = [i for i in row.covered if not 0 <= i < len(question.key_points)]
+            if bad:
+                raise EvalSetError(f"{path}: '{row.id}' labels key point(s) {bad} that do not exist")
+            out.append(LabelledAnswer(row.id, question, row.style, row.answer.strip(), frozenset(row.covered)))
+    return out
+
+
+def split_by_question(answers: list[LabelledAnswer], salt: str = "eval-split-1") -> tuple[list, list]:
+    """A stable half/half split by question id: tune on one half, report on questions never tuned on."""
+
+    def in_tune_half(question_id: str) -> bool:
+        return hashlib.sha256(f"{salt}:{question_id}".encode()).digest()[0] % 2 == 0
+
+    tune = [a for a in answers if in_tune_half(a.question.id)]
+    test = [a for a in answers if not in_tune_half(a.question.id)]
+    return tune, test

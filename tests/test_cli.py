@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+import practice.scoring as scoring
+from practice.cli import main
+from practice.scoring import CoverageScorer
+from tests.conftest import FakeEmbedder, write
+
+BANK = """track: mine
+title: Mine
+questions:
+  - id: validation-set
+    level: basic
+    topic: evaluation
+    question: What is a validation set for?
+    model_answer: A validation set is held out from training. It is used to tune hyperparameters.
+    key_points:
+      - Data held out from training
+      - Used to tune hyperparameters and choose models
+      - Estimates how the model does on unseen data
+"""
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def bank_dir(tmp_path):
+    write(tmp_path / "bank" / "mine.yaml", BANK)
+    return tmp_path / "bank"
+
+
+@pytest.fixture
+def fake_scorer(monkeypatch):
+    monkeypatch.setattr(scoring, "_scorer", CoverageScorer(FakeEmbedder()))
+
+
+def test_bank_check_passes_on_the_shipped_bank(runner):
+    result = runner.invoke(main, ["bank", "check"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("OK: ")
+
+
+def test_bank_check_reports_every_problem_and_exits_2(runner, tmp_path):
+    write(tmp_path / "a.yaml", BANK.replace("level: basic", "level: hard"))
+    write(tmp_path / "b.yaml", "track: [")
+    result = runner.invoke(main, ["bank", "check", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "a.yaml: question 'validation-set': field 'level'" in result.stderr
+    assert "b.yaml line 1: not valid YAML" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_bank_list_filters_and_prints_json(runner):
+    result = runner.invoke(main, ["bank", "list", "--track", "ml-scenarios", "--json"])
+    assert result.exit_code == 0
+    rows = json.loads(result.stdout)
+    assert rows and {r["track"] for r in rows} == {"ml-scenarios"}
+    assert set(rows[0]) >= {"id", "level", "topic", "question", "key_points"}
+
+
+def test_bank_list_by_level(runner):
+    result = runner.invoke(main, ["bank", "list", "--level", "expert"])
+    assert result.exit_code == 0
+    lines = result.stdout.strip().splitlines()
+    assert lines and all(" expert " in line for line in lines)
+
+
+def test_bank_list_unknown_track(runner):
+    result = runner.invoke(main, ["bank", "list", "--track", "nope"])
+    assert result.exit_code == 2
+    assert "Unknown track 'nope'" in result.stderr
+
+
+def test_bank_env_var_is_used(runner, bank_dir, monkeypatch):
+    monkeypatch.setenv("PRACTICE_BANK_DIR", str(bank_dir))
+    result = runner.invoke(main, ["bank", "list", "--json"])
+    assert [r["id"] for r in json.loads(result.stdout)] == ["validation-set"]
+
+
+def test_score_json(runner, bank_dir, fake_scorer):
+    answer = "it is data held out from training that we use to tune hyperparameters and choose models"
+    result = runner.invoke(main, ["score", "--bank", str(bank_dir), "--question", "validation-set", "--text", answer, "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["question_id"] == "validation-set"
+    assert 0 <= data["coverage"] <= 100
+    assert [k["status"] for k in data["key_points"]][:2] == ["covered", "covered"]
+    assert data["key_points"][0]["evidence"]["text"] in answer
+
+
+def test_score_readable_report_from_file(runner, bank_dir, fake_scorer, tmp_path):
+    answer_file = write(tmp_path / "answer.txt", "data held out from training")
+    result = runner.invoke(main, ["score", "--bank", str(bank_dir), "--question", "validation-set", "--text-file", str(answer_file)])
+    assert result.exit_code == 0
+    assert "Coverage:" in result.stdout
+    assert "[x] covered  Data held out from training" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--question", "validation-sets", "--text", "x"], "No question with id 'validation-sets' in the bank; did you mean validation-set?"),
+        (["--question", "validation-set", "--text", "   "], "The answer is empty"),
+        (["--question", "validation-set", "--text", "um uh"], "The answer has no words to score."),
+        (["--question", "validation-set", "--text-file", "/nonexistent/answer.txt"], "Cannot read the answer file"),
+        (["--question", "validation-set"], "exactly one of --text or --text-file"),
+        (["--question", "validation-set", "--text", "a", "--text-file", "b"], "exactly one of --text or --text-file"),
+    ],
+)
+def test_score_bad_input_is_one_line_and_exit_2(runner, bank_dir, fake_scorer, args, message):
+    result = runner.invoke(main, ["score", "--bank", str(bank_dir), *args])
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+
+
+def test_score_with_an_invalid_bank(runner, tmp_path):
+    write(tmp_path / "bad.yaml", "track: x\ntitle: X\nquestions: []\n")
+    result = runner.invoke(main, ["score", "--bank", str(tmp_path), "--question", "q", "--text", "a"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: Invalid question bank:")
+
+
+def test_score_binary_answer_file(runner, bank_dir, fake_scorer, tmp_path):
+    bad = tmp_path / "answer.bin"
+    bad.write_bytes(b"\xff\xfe\xfa\x00")
+    result = runner.invoke(main, ["score", "--bank", str(bank_dir), "--question", "validation-set", "--text-file", str(bad)])
+    assert result.exit_code == 2
+    assert "Cannot read the answer file" in result.stderr
