@@ -33,8 +33,8 @@ from practice.scoring.embedding import default_embedder  # noqa: E402
 
 GRID = {
     "question_projection": [0.0, 0.25, 0.5, 0.75, 1.0],
-    "question_penalty": [0.0, 0.25, 0.5, 1.0],
-    "lexical_weight": [0.0, 0.15, 0.3, 0.5, 0.75, 1.0],
+    "question_penalty": [0.0, 0.5, 1.0, 2.0],
+    "lexical_weight": [0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0],
     "contradiction_penalty": [0.0, 0.1, 0.2, 0.3],
 }
 THRESHOLDS = np.round(np.arange(0.25, 0.90, 0.01), 2)

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from practice.scoring.embedding import encode_windows_separately
 from practice.scoring.text import STOPWORDS, stem, words
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -35,6 +36,9 @@ class FakeEmbedder:
             if norm:
                 out[i] /= norm
         return out
+
+    def encode_windows(self, items):
+        return encode_windows_separately(self, items)
 
 
 @pytest.fixture

@@ -46,7 +46,7 @@ def test_evidence_is_the_span_of_the_answer_that_covers_the_point(scorer):
     for result in score.key_points:
         ev = result.evidence
         assert ev is not None and answer[ev.start : ev.end] == ev.text
-    assert "dropout" in score.key_points[1].evidence.text
+    assert "weight decay" in score.key_points[1].evidence.text
     assert "early stopping" in score.key_points[2].evidence.text
 
 

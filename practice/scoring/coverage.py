@@ -4,7 +4,8 @@ Each key point is matched against overlapping word windows of the answer rather 
 answer, so one strong sentence counts even inside a long reply and padding cannot dilute or inflate it.
 A window's evidence for a point combines:
 
-* semantic similarity (sentence embeddings) between the point and the window,
+* semantic similarity (sentence embeddings) between the point and the window, with the question's own
+  direction removed from both, so that merely talking about the question's topic is not evidence,
 * minus a penalty when the window is closer to the question than to the point (reading the question back),
 * plus lexical evidence: the point's content words and its listed terms found in the window, with words
   that already stand in the question discounted,
@@ -35,6 +36,7 @@ from practice.scoring.text import (
 )
 
 Status = Literal["covered", "partial", "missed"]
+NEGATION_REACH = 3  # a "not" up to this many words before a window still negates it ("i never use ...")
 
 
 class EmptyAnswerError(ValueError):
@@ -45,14 +47,14 @@ class EmptyAnswerError(ValueError):
 class ScoringConfig:
     """Decision thresholds and weights; defaults tuned on half of eval/ (see bench/scoring.py)."""
 
-    covered: float = 0.52  # evidence score at or above which a point is covered
-    partial: float = 0.42  # at or above this (and below `covered`) a point is partial
-    lexical_weight: float = 0.25
-    question_penalty: float = 0.5
-    question_projection: float = 0.0  # share of the question's direction removed before comparing
-    contradiction_penalty: float = 0.15
+    covered: float = 0.40  # evidence score at or above which a point is covered
+    partial: float = 0.32  # at or above this (and below `covered`) a point is partial
+    lexical_weight: float = 1.5
+    question_penalty: float = 1.0  # for windows closer to the question than to the point
+    question_projection: float = 1.0  # share of the question's direction removed before comparing
+    contradiction_penalty: float = 0.3
     question_word_weight: float = 0.25  # how much a key-point word that is also in the question counts
-    window_sizes: tuple[int, ...] = (10, 20)
+    window_sizes: tuple[int, ...] = (6, 12, 24)
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,8 @@ class _Prepared:
 
     tokens: list
     spans: list[tuple[int, int]]  # [start, end) into tokens, hesitations included
-    span_texts: list[str]
+    words: list[str]  # the answer's words without hesitations
+    word_spans: list[tuple[int, int]]  # the same windows as [start, end) into words
     span_stems: list[list[str]]
     span_negated: list[bool]
 
@@ -151,14 +154,16 @@ def _prepare(answer: str, sizes: tuple[int, ...]) -> _Prepared:
     keep = [i for i, t in enumerate(tokens) if t.text not in HESITATIONS]
     if not keep:
         raise EmptyAnswerError("The answer has no words to score.")
-    spans, texts, stems, negated = [], [], [], []
-    for a, b in windows(len(keep), sizes):
-        picked = [tokens[i].text for i in keep[a:b]]
-        spans.append((keep[a], keep[b - 1] + 1))
-        texts.append(" ".join(picked))
-        stems.append([stem(w) for w in picked])
-        negated.append(is_negated(picked))
-    return _Prepared(tokens, spans, texts, stems, negated)
+    kept = [tokens[i].text for i in keep]
+    word_spans = windows(len(kept), sizes)
+    return _Prepared(
+        tokens=tokens,
+        spans=[(keep[a], keep[b - 1] + 1) for a, b in word_spans],
+        words=kept,
+        word_spans=word_spans,
+        span_stems=[[stem(w) for w in kept[a:b]] for a, b in word_spans],
+        span_negated=[is_negated(kept[max(0, a - NEGATION_REACH) : b]) for a, b in word_spans],
+    )
 
 
 def _lexical_evidence(point: KeyPoint, question_stems: set[str], span_stems: list[list[str]], w_q: float) -> np.ndarray:
@@ -206,19 +211,16 @@ class CoverageScorer:
         """Score several answers with one batched embedding call (faster for batch grading)."""
         cfg = self.config
         prepared = [_prepare(answer, cfg.window_sizes) for _, answer in items]
-        all_spans = [text for p in prepared for text in p.span_texts]
-        span_vectors = self.embedder.encode(all_spans)
-        scores, offset = [], 0
-        for (question, answer), prep in zip(items, prepared, strict=True):
-            vectors = span_vectors[offset : offset + len(prep.span_texts)]
-            offset += len(prep.span_texts)
-            scores.append(self._score_prepared(question, answer, prep, vectors))
-        return scores
+        vectors = self.embedder.encode_windows([(p.words, p.word_spans) for p in prepared])
+        return [
+            self._score_prepared(question, answer, prep, v)
+            for (question, answer), prep, v in zip(items, prepared, vectors, strict=True)
+        ]
 
     def components(self, question: Question, answer: str) -> EvidenceComponents:
         """The per-window evidence terms before weighting (used by the benchmark to tune the weights)."""
         prep = _prepare(answer, self.config.window_sizes)
-        return self._components(question, prep, self.embedder.encode(prep.span_texts))
+        return self._components(question, prep, self.embedder.encode_windows([(prep.words, prep.word_spans)])[0])
 
     def _components(self, question: Question, prep: _Prepared, spans: np.ndarray) -> EvidenceComponents:
         points = question.key_points
