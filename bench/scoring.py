@@ -36,6 +36,7 @@ GRID = {
     "question_penalty": [0.0, 0.5, 1.0, 2.0],
     "lexical_weight": [0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0],
     "contradiction_penalty": [0.0, 0.1, 0.2, 0.3],
+    "lexical_gate": [-1.0, 0.15, 0.25],
 }
 THRESHOLDS = np.round(np.arange(0.25, 0.90, 0.01), 2)
 PARTIAL_MARGINS = [0.05, 0.08, 0.1, 0.15, 0.2]
@@ -181,7 +182,7 @@ def main() -> None:
             f"| {style} | {len(idx)} | {np.mean(coverage[idx]):.0f} | "
             f"{100 * np.mean([answers[i].covered_fraction for i in idx]):.0f} |"
         )
-    fields = ("covered", "partial", "question_projection", "question_penalty", "lexical_weight", "contradiction_penalty")
+    fields = ("covered", "partial", *GRID)
     lines += ["", "Tuned in this run: " + ", ".join(f"{k}={getattr(tuned, k)}" for k in fields)]
     table = "\n".join(lines)
     print(table)

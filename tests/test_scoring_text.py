@@ -2,7 +2,16 @@ from __future__ import annotations
 
 import pytest
 
-from practice.scoring.text import contains_phrase, content_stems, is_negated, phrase_stems, stem, tokenize, windows
+from practice.scoring.text import (
+    contains_phrase,
+    content_stems,
+    is_negated,
+    phrase_stems,
+    repeated_runs,
+    stem,
+    tokenize,
+    windows,
+)
 
 
 def test_tokenize_keeps_offsets_into_the_original_text():
@@ -42,3 +51,11 @@ def test_phrase_match_needs_adjacent_words_in_order():
     assert contains_phrase(hay, phrase_stems("learning rate"))
     assert not contains_phrase(hay, phrase_stems("rate learning"))
     assert contains_phrase(hay, phrase_stems("lowering"))
+
+
+def test_repeated_runs_marks_only_the_second_saying():
+    said = "we used dropout and early stopping on the validation set".split()
+    tokens = said + ["then"] + said
+    repeats = repeated_runs(tokens)
+    assert repeats == set(range(len(said) + 1, 2 * len(said) + 1))
+    assert repeated_runs(said) == set()

@@ -29,6 +29,7 @@ from practice.scoring.text import (
     contains_phrase,
     is_negated,
     phrase_stems,
+    repeated_runs,
     stem,
     tokenize,
     windows,
@@ -50,6 +51,7 @@ class ScoringConfig:
     covered: float = 0.40  # evidence score at or above which a point is covered
     partial: float = 0.32  # at or above this (and below `covered`) a point is partial
     lexical_weight: float = 1.5
+    lexical_gate: float = 0.2  # lexical evidence counts (fully from +0.05) in windows this similar to the point
     question_penalty: float = 1.0  # for windows closer to the question than to the point
     question_projection: float = 1.0  # share of the question's direction removed before comparing
     contradiction_penalty: float = 0.3
@@ -129,10 +131,12 @@ class EvidenceComponents:
 
     def combine(self, cfg: ScoringConfig) -> np.ndarray:
         similarity = self.topic_free_similarity(cfg.question_projection)
+        # a shared word alone is not evidence: lexical evidence fades in as the window nears the point
+        about_the_point = np.clip((self.similarity - cfg.lexical_gate) / 0.1 + 0.5, 0.0, 1.0)
         return (
             similarity
             - cfg.question_penalty * np.maximum(0.0, np.atleast_2d(self.to_question) - self.similarity)
-            + cfg.lexical_weight * self.lexical
+            + cfg.lexical_weight * self.lexical * about_the_point
             - cfg.contradiction_penalty * self.contradicted
         )
 
@@ -154,6 +158,8 @@ def _prepare(answer: str, sizes: tuple[int, ...]) -> _Prepared:
     keep = [i for i, t in enumerate(tokens) if t.text not in HESITATIONS]
     if not keep:
         raise EmptyAnswerError("The answer has no words to score.")
+    repeats = repeated_runs([tokens[i].text for i in keep])  # saying it again adds nothing
+    keep = [i for n, i in enumerate(keep) if n not in repeats]
     kept = [tokens[i].text for i in keep]
     word_spans = windows(len(kept), sizes)
     return _Prepared(

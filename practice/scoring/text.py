@@ -114,3 +114,16 @@ def windows(n: int, sizes: tuple[int, ...], min_size: int = 4) -> list[tuple[int
     if n < min_size:
         spans.add((0, n))
     return sorted(spans)
+
+
+def repeated_runs(tokens: list[str], run: int = 8) -> set[int]:
+    """Indices of words that repeat, verbatim, a run of `run` words said earlier in the same answer."""
+    first_seen: dict[tuple[str, ...], int] = {}
+    repeats: set[int] = set()
+    for i in range(len(tokens) - run + 1):
+        gram = tuple(tokens[i : i + run])
+        if gram in first_seen and first_seen[gram] + run <= i:
+            repeats.update(range(i, i + run))
+        else:
+            first_seen.setdefault(gram, i)
+    return repeats
