@@ -8,13 +8,17 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := espeak-ng
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test install system-deps bench bank-check clean
+.PHONY: run test lint install system-deps bench bank-check clean
 
 run: install
 	$(BIN)/streamlit run app.py
 
 test: install
 	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check practice tests bench app.py
+	$(BIN)/ruff format --check practice tests bench app.py
 
 bench: install
 	$(BIN)/python bench/scoring.py

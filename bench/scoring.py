@@ -27,8 +27,8 @@ from practice.bank import load_bank  # noqa: E402
 from practice.evalset import LabelledAnswer, load_eval_set, split_by_question  # noqa: E402
 from practice.offline import keep_hub_offline  # noqa: E402
 from practice.scoring import CoverageScorer, ScoringConfig  # noqa: E402
-from practice.scoring.coverage import EvidenceComponents  # noqa: E402
 from practice.scoring.baseline import whole_answer_point_similarity, whole_answer_similarity  # noqa: E402
+from practice.scoring.coverage import EvidenceComponents  # noqa: E402
 from practice.scoring.embedding import default_embedder  # noqa: E402
 
 GRID = {
@@ -86,7 +86,9 @@ class Prepared:
         return np.bincount(self.owner, weights=credit) / np.bincount(self.owner) * 100
 
     def metrics(self, cfg: ScoringConfig) -> tuple[float, float]:
-        return f1(self.best(cfg) >= cfg.covered, self.gold), float(spearmanr(self.coverage(cfg), self.fraction)[0])
+        return f1(self.best(cfg) >= cfg.covered, self.gold), float(
+            spearmanr(self.coverage(cfg), self.fraction)[0]
+        )
 
 
 def tune(data: Prepared, base: ScoringConfig) -> ScoringConfig:
@@ -108,7 +110,9 @@ def tune(data: Prepared, base: ScoringConfig) -> ScoringConfig:
 
 def baseline(embedder, tune_set: list[LabelledAnswer], test_set: list[LabelledAnswer]) -> tuple[float, float]:
     def point_sims(answers):
-        return np.concatenate([whole_answer_point_similarity(embedder, a.question, a.answer) for a in answers])
+        return np.concatenate(
+            [whole_answer_point_similarity(embedder, a.question, a.answer) for a in answers]
+        )
 
     tune_gold = np.concatenate([a.labels for a in tune_set]).astype(bool)
     tune_sims = point_sims(tune_set)
@@ -134,7 +138,9 @@ def timing(scorer: CoverageScorer, answers: list[LabelledAnswer]) -> tuple[float
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--readme", type=Path, help="rewrite the bench:scoring block of this file")
     args = parser.parse_args()
     keep_hub_offline()
@@ -167,7 +173,8 @@ def main() -> None:
         "",
         f"All {len(answers)} answers, shipped defaults: F1 {all_data.metrics(shipped)[0]:.3f}, "
         f"Spearman {all_data.metrics(shipped)[1]:.3f}.",
-        f"Speed: {mean_ms:.1f} ms mean, {p95_ms:.1f} ms p95 to score one answer (mean {mean_words:.0f} words), "
+        f"Speed: {mean_ms:.1f} ms mean, {p95_ms:.1f} ms p95 to score one answer "
+        f"(mean {mean_words:.0f} words), "
         f"models loaded, {embedder.precision} on this {_cores()}-core machine.",
         "",
         "Mean coverage by answer style (shipped defaults, all answers):",
@@ -189,7 +196,9 @@ def main() -> None:
     if args.readme:
         text = args.readme.read_text()
         block = f"<!-- bench:scoring -->\n{table}\n<!-- /bench:scoring -->"
-        text, n = re.subn(r"<!-- bench:scoring -->.*?<!-- /bench:scoring -->", lambda _: block, text, flags=re.S)
+        text, n = re.subn(
+            r"<!-- bench:scoring -->.*?<!-- /bench:scoring -->", lambda _: block, text, flags=re.S
+        )
         if not n:
             sys.exit(f"{args.readme}: no <!-- bench:scoring --> block to replace")
         args.readme.write_text(text)

@@ -7,25 +7,33 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 
 BANK_ENV_VAR = "PRACTICE_BANK_DIR"
 MAX_KEY_POINTS = 6
 
 
-class Level(str, Enum):
+class Level(StrEnum):
     basic = "basic"
     intermediate = "intermediate"
     advanced = "advanced"
     expert = "expert"
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     technical = "technical"
     behavioural = "behavioural"
     scenario = "scenario"
@@ -225,7 +233,9 @@ def _questions_from_file(path: Path) -> tuple[Track, list[Question]]:
     track = Track(parsed.track, parsed.title, parsed.description.strip(), path)
     questions = []
     for q in parsed.questions:
-        points = tuple(KeyPoint(k.text, tuple(t.lower() for t in k.terms), k.follow_up) for k in q.key_points or ())
+        points = tuple(
+            KeyPoint(k.text, tuple(t.lower() for t in k.terms), k.follow_up) for k in q.key_points or ()
+        )
         questions.append(
             make_question(
                 id=q.id,
@@ -296,7 +306,9 @@ def load_bank(directory: str | os.PathLike[str] | None = None) -> Bank:
             problems.extend(exc.problems)
             continue
         if track.slug in bank.tracks:
-            problems.append(f"{path}: track '{track.slug}' is also defined in {bank.tracks[track.slug].source}")
+            problems.append(
+                f"{path}: track '{track.slug}' is also defined in {bank.tracks[track.slug].source}"
+            )
             continue
         bank.tracks[track.slug] = track
         for q in questions:

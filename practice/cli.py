@@ -73,7 +73,9 @@ def bank_check(directory: Path | None) -> None:
 @click.option("--level", type=click.Choice(LEVELS), help="Only this level.")
 @click.option("--topic", help="Only this topic.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def bank_list(bank_dir: Path | None, track: str | None, level: str | None, topic: str | None, as_json: bool) -> None:
+def bank_list(
+    bank_dir: Path | None, track: str | None, level: str | None, topic: str | None, as_json: bool
+) -> None:
     """List questions."""
     loaded = _load(bank_dir)
     if track is not None and track not in loaded.tracks:
@@ -104,7 +106,7 @@ def _read_answer(text: str | None, text_file: Path | None) -> str:
         raise UserError("Give the answer with exactly one of --text or --text-file.")
     if text_file is not None:
         try:
-            text = (sys.stdin.read() if str(text_file) == "-" else text_file.read_text(encoding="utf-8"))
+            text = sys.stdin.read() if str(text_file) == "-" else text_file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise UserError(f"Cannot read the answer file {text_file}: {exc.__class__.__name__}.") from exc
     assert text is not None
@@ -117,9 +119,13 @@ def _read_answer(text: str | None, text_file: Path | None) -> str:
 @bank_option
 @click.option("--question", "question_id", required=True, help="Question id (see `practice bank list`).")
 @click.option("--text", help="The answer as text.")
-@click.option("--text-file", type=click.Path(path_type=Path), help="A file holding the answer ('-' for stdin).")
+@click.option(
+    "--text-file", type=click.Path(path_type=Path), help="A file holding the answer ('-' for stdin)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def score(bank_dir: Path | None, question_id: str, text: str | None, text_file: Path | None, as_json: bool) -> None:
+def score(
+    bank_dir: Path | None, question_id: str, text: str | None, text_file: Path | None, as_json: bool
+) -> None:
     """Score an answer for coverage of a question's key points."""
     from practice.scoring import EmptyAnswerError, ModelLoadError, default_scorer
 
@@ -143,6 +149,8 @@ def score(bank_dir: Path | None, question_id: str, text: str | None, text_file: 
     click.echo(f"\nCoverage: {result.coverage:.0f}/100\n")
     marks = {"covered": "[x]", "partial": "[~]", "missed": "[ ]"}
     for point in result.key_points:
-        click.echo(f"{marks[point.status]} {point.status:<8} {point.key_point.text}  (score {point.score:.2f})")
+        click.echo(
+            f"{marks[point.status]} {point.status:<8} {point.key_point.text}  (score {point.score:.2f})"
+        )
         if point.evidence:
             click.echo(f'             "{point.evidence.text}"')

@@ -69,7 +69,9 @@ def load_eval_set(bank: Bank, directory: Path | None = None) -> list[LabelledAns
             bad = [i for i in row.covered if not 0 <= i < len(question.key_points)]
             if bad:
                 raise EvalSetError(f"{path}: '{row.id}' labels key point(s) {bad} that do not exist")
-            out.append(LabelledAnswer(row.id, question, row.style, row.answer.strip(), frozenset(row.covered)))
+            out.append(
+                LabelledAnswer(row.id, question, row.style, row.answer.strip(), frozenset(row.covered))
+            )
     return out
 
 

@@ -4,7 +4,14 @@ from pathlib import Path
 
 import pytest
 
-from practice.bank import LEVELS, BankError, UnknownQuestionError, derive_key_points, load_bank, packaged_bank_dir
+from practice.bank import (
+    LEVELS,
+    BankError,
+    UnknownQuestionError,
+    derive_key_points,
+    load_bank,
+    packaged_bank_dir,
+)
 from practice.scoring.text import words
 from tests.conftest import write
 
@@ -35,7 +42,12 @@ def shipped():
 
 def test_shipped_bank_is_valid_and_complete(shipped):
     assert len(shipped) >= 120
-    assert set(shipped.tracks) == {"ai-model-designer", "data-science-genai", "ml-scenarios", "behavioural-ml-engineer"}
+    assert set(shipped.tracks) == {
+        "ai-model-designer",
+        "data-science-genai",
+        "ml-scenarios",
+        "behavioural-ml-engineer",
+    }
     for q in shipped:
         assert 3 <= len(q.key_points) <= 6, q.id
         assert not q.key_points_derived, q.id
@@ -98,20 +110,38 @@ def test_derive_key_points_counts(answer, expected):
 
 
 def test_bare_list_file_uses_file_name_as_track(tmp_path):
-    bank = load_bank(make_bank(tmp_path, GOOD_QUESTION.replace("\n  - ", "\n- ").replace("\n    ", "\n  "), "coach-set.yaml"))
+    bank = load_bank(
+        make_bank(
+            tmp_path, GOOD_QUESTION.replace("\n  - ", "\n- ").replace("\n    ", "\n  "), "coach-set.yaml"
+        )
+    )
     assert bank.get("my-q").track == "coach-set"
 
 
 @pytest.mark.parametrize(
     ("mutate", "expected"),
     [
-        (lambda s: s.replace("level: basic", "level: hard"), "question 'my-q': field 'level': Input should be 'basic'"),
-        (lambda s: s.replace("    question: What is a validation set for?\n", ""), "question 'my-q': field 'question': Field required"),
-        (lambda s: s.replace("id: my-q", "id: My Q!"), "question 'My Q!': field 'id': Value error, expected a slug"),
+        (
+            lambda s: s.replace("level: basic", "level: hard"),
+            "question 'my-q': field 'level': Input should be 'basic'",
+        ),
+        (
+            lambda s: s.replace("    question: What is a validation set for?\n", ""),
+            "question 'my-q': field 'question': Field required",
+        ),
+        (
+            lambda s: s.replace("id: my-q", "id: My Q!"),
+            "question 'My Q!': field 'id': Value error, expected a slug",
+        ),
         (lambda s: s.replace("- id: my-q\n    level", "- level"), "question #1: field 'id': Field required"),
         (lambda s: s.replace("kind: technical", "kind: chat"), "field 'kind'"),
         (lambda s: s + "    colour: blue\n", "field 'colour': Extra inputs are not permitted"),
-        (lambda s: s.replace("      - Used to tune hyperparameters\n", "      - Used to tune hyperparameters\n" * 6), "field 'key_points'"),
+        (
+            lambda s: s.replace(
+                "      - Used to tune hyperparameters\n", "      - Used to tune hyperparameters\n" * 6
+            ),
+            "field 'key_points'",
+        ),
     ],
 )
 def test_malformed_question_names_file_id_and_field(tmp_path, mutate, expected):
@@ -153,7 +183,10 @@ def test_unusable_bank_folders(tmp_path, setup, expected):
 
 def test_every_problem_is_reported(tmp_path):
     write(tmp_path / "a.yaml", "track: a\ntitle: A\nquestions:" + GOOD_QUESTION.replace("basic", "hard"))
-    write(tmp_path / "b.yaml", "track: b\ntitle: B\nquestions:" + GOOD_QUESTION.replace("fundamentals", "Bad Topic"))
+    write(
+        tmp_path / "b.yaml",
+        "track: b\ntitle: B\nquestions:" + GOOD_QUESTION.replace("fundamentals", "Bad Topic"),
+    )
     with pytest.raises(BankError) as info:
         load_bank(tmp_path)
     assert len(info.value.problems) == 2

@@ -86,7 +86,9 @@ def test_bank_env_var_is_used(runner, bank_dir, monkeypatch):
 
 def test_score_json(runner, bank_dir, fake_scorer):
     answer = "it is data held out from training that we use to tune hyperparameters and choose models"
-    result = runner.invoke(main, ["score", "--bank", str(bank_dir), "--question", "validation-set", "--text", answer, "--json"])
+    result = runner.invoke(
+        main, ["score", "--bank", str(bank_dir), "--question", "validation-set", "--text", answer, "--json"]
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["question_id"] == "validation-set"
@@ -97,7 +99,10 @@ def test_score_json(runner, bank_dir, fake_scorer):
 
 def test_score_readable_report_from_file(runner, bank_dir, fake_scorer, tmp_path):
     answer_file = write(tmp_path / "answer.txt", "data held out from training")
-    result = runner.invoke(main, ["score", "--bank", str(bank_dir), "--question", "validation-set", "--text-file", str(answer_file)])
+    result = runner.invoke(
+        main,
+        ["score", "--bank", str(bank_dir), "--question", "validation-set", "--text-file", str(answer_file)],
+    )
     assert result.exit_code == 0
     assert "Coverage:" in result.stdout
     assert "[x] covered  Data held out from training" in result.stdout
@@ -106,12 +111,21 @@ def test_score_readable_report_from_file(runner, bank_dir, fake_scorer, tmp_path
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--question", "validation-sets", "--text", "x"], "No question with id 'validation-sets' in the bank; did you mean validation-set?"),
+        (
+            ["--question", "validation-sets", "--text", "x"],
+            "No question with id 'validation-sets' in the bank; did you mean validation-set?",
+        ),
         (["--question", "validation-set", "--text", "   "], "The answer is empty"),
         (["--question", "validation-set", "--text", "um uh"], "The answer has no words to score."),
-        (["--question", "validation-set", "--text-file", "/nonexistent/answer.txt"], "Cannot read the answer file"),
+        (
+            ["--question", "validation-set", "--text-file", "/nonexistent/answer.txt"],
+            "Cannot read the answer file",
+        ),
         (["--question", "validation-set"], "exactly one of --text or --text-file"),
-        (["--question", "validation-set", "--text", "a", "--text-file", "b"], "exactly one of --text or --text-file"),
+        (
+            ["--question", "validation-set", "--text", "a", "--text-file", "b"],
+            "exactly one of --text or --text-file",
+        ),
     ],
 )
 def test_score_bad_input_is_one_line_and_exit_2(runner, bank_dir, fake_scorer, args, message):
@@ -132,6 +146,8 @@ def test_score_with_an_invalid_bank(runner, tmp_path):
 def test_score_binary_answer_file(runner, bank_dir, fake_scorer, tmp_path):
     bad = tmp_path / "answer.bin"
     bad.write_bytes(b"\xff\xfe\xfa\x00")
-    result = runner.invoke(main, ["score", "--bank", str(bank_dir), "--question", "validation-set", "--text-file", str(bad)])
+    result = runner.invoke(
+        main, ["score", "--bank", str(bank_dir), "--question", "validation-set", "--text-file", str(bad)]
+    )
     assert result.exit_code == 2
     assert "Cannot read the answer file" in result.stderr

@@ -20,7 +20,8 @@ QUESTION = make_question(
 )
 FULL = (
     "when a model memorises the noise of its training data it stops generalising so i add dropout and weight "
-    "decay as regularisation and i watch the validation loss and use early stopping once it rises and if i can "
+    "decay as regularisation and i watch the validation loss and use early stopping once it rises "
+    "and if i can "
     "i collect more data or use augmentation"
 )
 
@@ -72,14 +73,19 @@ def test_padding_does_not_change_what_is_covered(scorer):
 
 
 def test_reading_the_question_back_covers_nothing(scorer):
-    answer = "what is overfitting and how would you prevent overfitting that is a good question about overfitting"
+    answer = (
+        "what is overfitting and how would you prevent overfitting that is a good question about overfitting"
+    )
     assert scorer.score(QUESTION, answer).coverage < 10
 
 
 def test_punctuation_and_case_do_not_matter(scorer):
     typed = "When a model memorises the noise of its training data, it stops generalising. I add dropout!"
     spoken = typed.lower().replace(",", "").replace(".", "").replace("!", "")
-    assert scorer.score(QUESTION, typed).to_dict()["coverage"] == scorer.score(QUESTION, spoken).to_dict()["coverage"]
+    assert (
+        scorer.score(QUESTION, typed).to_dict()["coverage"]
+        == scorer.score(QUESTION, spoken).to_dict()["coverage"]
+    )
 
 
 def test_negated_statement_is_not_credited(scorer):
@@ -119,7 +125,9 @@ def test_score_many_matches_score(scorer):
 
 
 def test_derived_key_points_are_scored(scorer):
-    q = make_question(id="q", question="What is a validation set?", model_answer="It is held out from training.")
+    q = make_question(
+        id="q", question="What is a validation set?", model_answer="It is held out from training."
+    )
     assert len(q.key_points) == 1
     assert scorer.score(q, "it is data held out from training").key_points[0].status == "covered"
 

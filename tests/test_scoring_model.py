@@ -56,7 +56,9 @@ def test_model_answers_cover_their_own_key_points(scorer, bank):
 
 
 def test_reading_the_question_back_scores_low(scorer, bank):
-    coverages = [scorer.score(q, f"{q.question} That is a great question. {q.question}").coverage for q in bank]
+    coverages = [
+        scorer.score(q, f"{q.question} That is a great question. {q.question}").coverage for q in bank
+    ]
     assert statistics.mean(coverages) < 15
 
 

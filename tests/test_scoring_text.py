@@ -36,14 +36,24 @@ def test_windows_cover_every_word(n, sizes, expected_cover):
 
 @pytest.mark.parametrize(
     ("text", "negated"),
-    [("it does not generalise", True), ("it doesn't help", True), ("without labels", True), ("it helps a lot", False)],
+    [
+        ("it does not generalise", True),
+        ("it doesn't help", True),
+        ("without labels", True),
+        ("it helps a lot", False),
+    ],
 )
 def test_is_negated(text, negated):
     assert is_negated(text.split()) is negated
 
 
 def test_content_stems_drop_stop_words_and_merge_inflections():
-    assert content_stems("The models were overfitting the training data") == ["model", "overfit", "train", "data"]
+    assert content_stems("The models were overfitting the training data") == [
+        "model",
+        "overfit",
+        "train",
+        "data",
+    ]
 
 
 def test_phrase_match_needs_adjacent_words_in_order():

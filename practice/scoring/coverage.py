@@ -25,8 +25,8 @@ from practice.scoring.embedding import CachedEmbedder, Embedder
 from practice.scoring.text import (
     ANTONYMS,
     HESITATIONS,
-    content_stems,
     contains_phrase,
+    content_stems,
     is_negated,
     phrase_stems,
     repeated_runs,
@@ -51,7 +51,9 @@ class ScoringConfig:
     covered: float = 0.40  # evidence score at or above which a point is covered
     partial: float = 0.32  # at or above this (and below `covered`) a point is partial
     lexical_weight: float = 1.5
-    lexical_gate: float = 0.2  # lexical evidence counts (fully from +0.05) in windows this similar to the point
+    lexical_gate: float = (
+        0.2  # lexical evidence counts (fully from +0.05) in windows this similar to the point
+    )
     question_penalty: float = 1.0  # for windows closer to the question than to the point
     question_projection: float = 1.0  # share of the question's direction removed before comparing
     contradiction_penalty: float = 0.3
@@ -172,14 +174,20 @@ def _prepare(answer: str, sizes: tuple[int, ...]) -> _Prepared:
     )
 
 
-def _lexical_evidence(point: KeyPoint, question_stems: set[str], span_stems: list[list[str]], w_q: float) -> np.ndarray:
+def _lexical_evidence(
+    point: KeyPoint, question_stems: set[str], span_stems: list[list[str]], w_q: float
+) -> np.ndarray:
     point_stems = content_stems(point.text)
     weights = np.array([w_q if s in question_stems else 1.0 for s in point_stems])
     terms = [t for t in (phrase_stems(term) for term in point.terms) if not set(t) <= question_stems]
     out = np.zeros(len(span_stems), dtype=np.float32)
     for j, stems in enumerate(span_stems):
         present = set(stems)
-        frac = float(weights @ np.array([s in present for s in point_stems])) / weights.sum() if point_stems else 0.0
+        frac = (
+            float(weights @ np.array([s in present for s in point_stems])) / weights.sum()
+            if point_stems
+            else 0.0
+        )
         if terms:
             hits = sum(contains_phrase(stems, t) for t in terms)
             out[j] = 0.5 * frac + 0.5 * min(1.0, hits / min(2, len(terms)))
@@ -226,7 +234,9 @@ class CoverageScorer:
     def components(self, question: Question, answer: str) -> EvidenceComponents:
         """The per-window evidence terms before weighting (used by the benchmark to tune the weights)."""
         prep = _prepare(answer, self.config.window_sizes)
-        return self._components(question, prep, self.embedder.encode_windows([(prep.words, prep.word_spans)])[0])
+        return self._components(
+            question, prep, self.embedder.encode_windows([(prep.words, prep.word_spans)])[0]
+        )
 
     def _components(self, question: Question, prep: _Prepared, spans: np.ndarray) -> EvidenceComponents:
         points = question.key_points
@@ -250,7 +260,9 @@ class CoverageScorer:
         for k, point in enumerate(question.key_points):
             best = int(np.argmax(evidence[k]))
             value = float(evidence[k, best])
-            status: Status = "covered" if value >= cfg.covered else "partial" if value >= cfg.partial else "missed"
+            status: Status = (
+                "covered" if value >= cfg.covered else "partial" if value >= cfg.partial else "missed"
+            )
             shown = None
             if status != "missed":
                 a, b = prep.spans[best]
@@ -258,7 +270,12 @@ class CoverageScorer:
                 shown = Evidence(answer[start:end], start, end)
             results.append(
                 KeyPointResult(
-                    point, status, float(parts.similarity[k, best]), value, shown, bool(parts.contradicted[k, best])
+                    point,
+                    status,
+                    float(parts.similarity[k, best]),
+                    value,
+                    shown,
+                    bool(parts.contradicted[k, best]),
                 )
             )
         credit = [self.credit(r.score) for r in results]

@@ -36,7 +36,9 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-12)
 
 
-def encode_windows_separately(embedder: Embedder, items: Sequence[tuple[list[str], list[Span]]]) -> list[np.ndarray]:
+def encode_windows_separately(
+    embedder: Embedder, items: Sequence[tuple[list[str], list[Span]]]
+) -> list[np.ndarray]:
     """Embed each window as its own text: exact, but one model pass per window."""
     texts = [" ".join(words[a:b]) for words, spans in items for a, b in spans]
     vectors = embedder.encode(texts)
@@ -72,8 +74,10 @@ class SentenceTransformerEmbedder:
     def __init__(self, location: str | None = None, device: str = "cpu", precision: str | None = None):
         keep_hub_offline()
         location = location or embedding_model_location()
-        precision = precision or os.environ.get(PRECISION_ENV_VAR) or (
-            "bfloat16" if device == "cpu" and cpu_has_native_bf16() else "float32"
+        precision = (
+            precision
+            or os.environ.get(PRECISION_ENV_VAR)
+            or ("bfloat16" if device == "cpu" and cpu_has_native_bf16() else "float32")
         )
         if precision not in ("float32", "bfloat16"):
             raise ModelLoadError(f"Invalid precision '{precision}', expected one of: float32, bfloat16")
@@ -98,7 +102,9 @@ class SentenceTransformerEmbedder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self._model.get_sentence_embedding_dimension() or 0), dtype=np.float32)
-        vectors = self._model.encode(list(texts), batch_size=64, convert_to_tensor=True, show_progress_bar=False)
+        vectors = self._model.encode(
+            list(texts), batch_size=64, convert_to_tensor=True, show_progress_bar=False
+        )
         return _normalise(vectors.float().cpu().numpy())  # in float32: bfloat16 norms are off by ~1e-3
 
     def encode_windows(self, items: Sequence[tuple[list[str], list[Span]]]) -> list[np.ndarray]:
@@ -120,9 +126,16 @@ class SentenceTransformerEmbedder:
             max_length=self._model.max_seq_length,
             return_tensors="pt",
         )
-        word_ids = [np.array([-1 if w is None else w for w in encoded.word_ids(j)]) for j in range(len(chunks))]
+        word_ids = [
+            np.array([-1 if w is None else w for w in encoded.word_ids(j)]) for j in range(len(chunks))
+        ]
         with torch.inference_mode():
-            tokens = transformer.auto_model(**encoded.to(self._model.device)).last_hidden_state.float().cpu().numpy()
+            tokens = (
+                transformer.auto_model(**encoded.to(self._model.device))
+                .last_hidden_state.float()
+                .cpu()
+                .numpy()
+            )
         by_item: dict[int, list[int]] = {}
         for j, (i, _, _) in enumerate(chunks):
             by_item.setdefault(i, []).append(j)

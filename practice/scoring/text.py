@@ -16,20 +16,50 @@ _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)*", re.IGNORECASE)
 
 # Sounds that carry no content; dropped before embedding so "um" does not dilute a span.
 HESITATIONS = frozenset({"um", "uh", "er", "erm", "ah", "eh", "hmm", "mm", "mhm", "uhm", "umm"})
-NEGATORS = frozenset({"not", "no", "never", "none", "neither", "nor", "cannot", "without", "nothing", "nobody"})
+NEGATORS = frozenset(
+    {"not", "no", "never", "none", "neither", "nor", "cannot", "without", "nothing", "nobody"}
+)
 STOPWORDS = frozenset(ENGLISH_STOP_WORDS - NEGATORS) | HESITATIONS | {"yeah", "okay", "ok", "like", "really"}
 
 # Opposites that turn a statement into its contradiction ("increases variance" / "reduces variance").
 _ANTONYM_PAIRS = [
-    ("increase", "decrease"), ("increase", "reduce"), ("increase", "lower"), ("more", "less"),
-    ("more", "fewer"), ("higher", "lower"), ("high", "low"), ("larger", "smaller"), ("large", "small"),
-    ("bigger", "smaller"), ("faster", "slower"), ("better", "worse"), ("improve", "worsen"),
-    ("improve", "hurt"), ("overfit", "underfit"), ("overfitting", "underfitting"), ("add", "remove"),
-    ("before", "after"), ("always", "never"), ("supervised", "unsupervised"), ("labeled", "unlabeled"),
-    ("labelled", "unlabelled"), ("harder", "softer"), ("easier", "harder"), ("simpler", "complex"),
-    ("true", "false"), ("positive", "negative"), ("maximize", "minimize"), ("maximise", "minimise"),
-    ("correct", "incorrect"), ("same", "different"), ("dependent", "independent"), ("linear", "nonlinear"),
-    ("stable", "unstable"), ("biased", "unbiased"), ("sparse", "dense"), ("shallow", "deep"),
+    ("increase", "decrease"),
+    ("increase", "reduce"),
+    ("increase", "lower"),
+    ("more", "less"),
+    ("more", "fewer"),
+    ("higher", "lower"),
+    ("high", "low"),
+    ("larger", "smaller"),
+    ("large", "small"),
+    ("bigger", "smaller"),
+    ("faster", "slower"),
+    ("better", "worse"),
+    ("improve", "worsen"),
+    ("improve", "hurt"),
+    ("overfit", "underfit"),
+    ("overfitting", "underfitting"),
+    ("add", "remove"),
+    ("before", "after"),
+    ("always", "never"),
+    ("supervised", "unsupervised"),
+    ("labeled", "unlabeled"),
+    ("labelled", "unlabelled"),
+    ("harder", "softer"),
+    ("easier", "harder"),
+    ("simpler", "complex"),
+    ("true", "false"),
+    ("positive", "negative"),
+    ("maximize", "minimize"),
+    ("maximise", "minimise"),
+    ("correct", "incorrect"),
+    ("same", "different"),
+    ("dependent", "independent"),
+    ("linear", "nonlinear"),
+    ("stable", "unstable"),
+    ("biased", "unbiased"),
+    ("sparse", "dense"),
+    ("shallow", "deep"),
 ]
 
 _stemmer = snowballstemmer.stemmer("english")
