@@ -151,3 +151,34 @@ def test_score_binary_answer_file(runner, bank_dir, fake_scorer, tmp_path):
     )
     assert result.exit_code == 2
     assert "Cannot read the answer file" in result.stderr
+
+
+QID = "sce-cnn-vs-transformer-image-task"
+
+
+def test_speak_writes_a_wav(runner, tmp_path, monkeypatch):
+    monkeypatch.setenv("PRACTICE_CACHE_DIR", str(tmp_path / "cache"))
+    out = tmp_path / "q.wav"
+    result = runner.invoke(main, ["speak", "--question", "sce-cnn-vs-transformer-image-task", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes()[:4] == b"RIFF"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--question", "nope", "-o", "x.wav"], "No question with id 'nope'"),
+        (["--question", QID, "-o", "x.wav", "--voice", "zz-none"], "Unknown voice"),
+        (["--question", QID, "-o", "/nonexistent/dir/x.wav"], "Cannot write"),
+    ],
+)
+def test_speak_errors(runner, tmp_path, monkeypatch, args, message):
+    monkeypatch.setenv("PRACTICE_CACHE_DIR", str(tmp_path / "cache"))
+    result = runner.invoke(main, ["speak", *args])
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_voices_lists_some(runner):
+    result = runner.invoke(main, ["voices"])
+    assert result.exit_code == 0 and "en" in result.stdout
