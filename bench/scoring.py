@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import re
 import statistics
 import sys
@@ -175,7 +176,7 @@ def main() -> None:
         f"Spearman {all_data.metrics(shipped)[1]:.3f}.",
         f"Speed: {mean_ms:.1f} ms mean, {p95_ms:.1f} ms p95 to score one answer "
         f"(mean {mean_words:.0f} words), "
-        f"models loaded, {embedder.precision} on this {_cores()}-core machine.",
+        f"models loaded, {embedder.precision} on this {os.cpu_count()}-core machine.",
         "",
         "Mean coverage by answer style (shipped defaults, all answers):",
         "",
@@ -202,12 +203,6 @@ def main() -> None:
         if not n:
             sys.exit(f"{args.readme}: no <!-- bench:scoring --> block to replace")
         args.readme.write_text(text)
-
-
-def _cores() -> int:
-    import os
-
-    return os.cpu_count() or 1
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import os
 import tempfile
 import threading
@@ -13,6 +15,7 @@ from pathlib import Path
 import platformdirs
 
 CACHE_ENV_VAR = "PRACTICE_CACHE_DIR"
+SYNTHESIS_ATTEMPTS = 3
 DEFAULT_RATE = 165  # words per minute: espeak's 200 is brisk for an interview question
 
 # pyttsx3's engine is not re-entrant: two run loops at once abort the whole process ("double free or
@@ -104,10 +107,16 @@ def synthesize(
             engine = _engine()
             engine.setProperty("voice", _resolve_voice(engine, voice) if voice else _default_voice[0])
             engine.setProperty("rate", rate)
-            engine.save_to_file(text, str(tmp))
-            engine.runAndWait()
-        if not _is_wav_with_audio(tmp):
-            raise SpeechError("The speech engine produced no audio.")
+            # pyttsx3's espeak driver writes the file before adding the last chunk of samples, so now and
+            # then a file comes out empty; saying it again fixes that. It also prints "Audio saved to".
+            for _ in range(SYNTHESIS_ATTEMPTS):
+                with contextlib.redirect_stdout(io.StringIO()):
+                    engine.save_to_file(text, str(tmp))
+                    engine.runAndWait()
+                if _is_wav_with_audio(tmp):
+                    break
+            else:
+                raise SpeechError("The speech engine produced no audio; try again or pick another voice.")
         os.replace(tmp, target)  # atomic: a reader never sees half a file
         return target.read_bytes()
     finally:

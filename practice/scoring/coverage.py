@@ -25,6 +25,7 @@ from practice.scoring.embedding import CachedEmbedder, Embedder
 from practice.scoring.text import (
     ANTONYMS,
     HESITATIONS,
+    Token,
     contains_phrase,
     content_stems,
     is_negated,
@@ -51,9 +52,8 @@ class ScoringConfig:
     covered: float = 0.40  # evidence score at or above which a point is covered
     partial: float = 0.32  # at or above this (and below `covered`) a point is partial
     lexical_weight: float = 1.5
-    lexical_gate: float = (
-        0.2  # lexical evidence counts (fully from +0.05) in windows this similar to the point
-    )
+    # Lexical evidence counts only in windows near the point: none below gate - 0.05, fully from gate + 0.05.
+    lexical_gate: float = 0.2
     question_penalty: float = 1.0  # for windows closer to the question than to the point
     question_projection: float = 1.0  # share of the question's direction removed before comparing
     contradiction_penalty: float = 0.3
@@ -147,7 +147,7 @@ class EvidenceComponents:
 class _Prepared:
     """An answer cut into windows, ready to be embedded."""
 
-    tokens: list
+    tokens: list[Token]
     spans: list[tuple[int, int]]  # [start, end) into tokens, hesitations included
     words: list[str]  # the answer's words without hesitations
     word_spans: list[tuple[int, int]]  # the same windows as [start, end) into words
