@@ -12,7 +12,6 @@ from practice.scoring.embedding import encode_windows_separately
 from practice.scoring.text import STOPWORDS, stem, words
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
 class FakeEmbedder:
