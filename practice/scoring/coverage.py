@@ -109,6 +109,11 @@ class Score:
         }
 
 
+def credit(evidence: np.ndarray, cfg: ScoringConfig) -> np.ndarray:
+    """Per key point: 0 below the partial threshold, 1 at the covered threshold, linear in between."""
+    return np.clip((evidence - cfg.partial) / (cfg.covered - cfg.partial), 0.0, 1.0)
+
+
 @dataclass(frozen=True)
 class EvidenceComponents:
     """Per key point (rows) and answer window (columns): the terms the evidence score is made of."""
@@ -278,10 +283,5 @@ class CoverageScorer:
                     bool(parts.contradicted[k, best]),
                 )
             )
-        credit = [self.credit(r.score) for r in results]
-        return Score(question.id, 100.0 * float(np.mean(credit)), tuple(results), len(prep.tokens))
-
-    def credit(self, evidence: float) -> float:
-        """0 below the partial threshold, 1 at the covered threshold, linear in between."""
-        cfg = self.config
-        return float(np.clip((evidence - cfg.partial) / (cfg.covered - cfg.partial), 0.0, 1.0))
+        points_credit = credit(np.array([r.score for r in results]), cfg)
+        return Score(question.id, 100.0 * float(np.mean(points_credit)), tuple(results), len(prep.tokens))
