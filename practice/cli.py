@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
-from practice.bank import BANK_ENV_VAR, LEVELS, Bank, BankError, UnknownQuestionError, load_bank
+from practice.bank import BANK_ENV_VAR, LEVELS, Bank, BankError, Question, UnknownQuestionError, load_bank
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -101,6 +101,13 @@ def bank_list(
     click.echo(f"{len(questions)} questions", err=True)
 
 
+def _question(bank_dir: Path | None, question_id: str) -> Question:
+    try:
+        return _load(bank_dir).get(question_id)
+    except UnknownQuestionError as exc:
+        raise UserError(str(exc)) from exc
+
+
 def _read_answer(text: str | None, text_file: Path | None) -> str:
     if (text is None) == (text_file is None):
         raise UserError("Give the answer with exactly one of --text or --text-file.")
@@ -129,17 +136,11 @@ def score(
     """Score an answer for coverage of a question's key points."""
     from practice.scoring import EmptyAnswerError, ModelLoadError, default_scorer
 
-    loaded = _load(bank_dir)
-    try:
-        question = loaded.get(question_id)
-    except UnknownQuestionError as exc:
-        raise UserError(str(exc)) from exc
+    question = _question(bank_dir, question_id)
     answer = _read_answer(text, text_file)
     try:
         result = default_scorer().score(question, answer)
-    except EmptyAnswerError as exc:
-        raise UserError(str(exc)) from exc
-    except ModelLoadError as exc:
+    except (EmptyAnswerError, ModelLoadError) as exc:
         raise UserError(str(exc)) from exc
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
@@ -166,11 +167,11 @@ def speak(bank_dir: Path | None, question_id: str, output: Path, voice: str | No
     """Write a question, read aloud, to a WAV file."""
     from practice.speech_out import DEFAULT_RATE, SpeechError, synthesize
 
+    question = _question(bank_dir, question_id)
     try:
-        question = _load(bank_dir).get(question_id)
         audio = synthesize(question.question, voice=voice, rate=rate or DEFAULT_RATE)
         output.write_bytes(audio)
-    except (UnknownQuestionError, SpeechError) as exc:
+    except SpeechError as exc:
         raise UserError(str(exc)) from exc
     except OSError as exc:
         raise UserError(f"Cannot write {output}: {exc.strerror or exc}.") from exc
