@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
-from collections.abc import Callable
+import textwrap
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from practice.bank import BANK_ENV_VAR, LEVELS, Bank, BankError, Question, UnknownQuestionError, load_bank
+from practice.speech_in import (
+    DEFAULT_LIMITS,
+    AudioLimits,
+    Transcriber,
+    TranscriptionError,
+    default_transcriber,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -110,7 +119,7 @@ def _question(bank_dir: Path | None, question_id: str) -> Question:
 
 def _read_answer(text: str | None, text_file: Path | None) -> str:
     if (text is None) == (text_file is None):
-        raise UserError("Give the answer with exactly one of --text or --text-file.")
+        raise UserError("Give the answer with exactly one of --text, --text-file or --audio.")
     if text_file is not None:
         try:
             text = sys.stdin.read() if str(text_file) == "-" else text_file.read_text(encoding="utf-8")
@@ -122,6 +131,21 @@ def _read_answer(text: str | None, text_file: Path | None) -> str:
     return text
 
 
+def model_options(func: F) -> F:
+    func = click.option(
+        "--max-seconds",
+        type=click.FloatRange(min=1),
+        default=DEFAULT_LIMITS.max_seconds,
+        show_default=True,
+        help="Longest recording accepted.",
+    )(func)
+    return click.option(
+        "--model",
+        help="Whisper model: tiny.en (default, bundled), base (bundled), a CTranslate2 folder, or a hub name "
+        "when online.",
+    )(func)
+
+
 @main.command()
 @bank_option
 @click.option("--question", "question_id", required=True, help="Question id (see `practice bank list`).")
@@ -129,32 +153,103 @@ def _read_answer(text: str | None, text_file: Path | None) -> str:
 @click.option(
     "--text-file", type=click.Path(path_type=Path), help="A file holding the answer ('-' for stdin)."
 )
+@click.option("--audio", type=click.Path(path_type=Path), help="A recording of the answer.")
+@model_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def score(
-    bank_dir: Path | None, question_id: str, text: str | None, text_file: Path | None, as_json: bool
+    bank_dir: Path | None,
+    question_id: str,
+    text: str | None,
+    text_file: Path | None,
+    audio: Path | None,
+    model: str | None,
+    max_seconds: float,
+    as_json: bool,
 ) -> None:
-    """Score an answer for coverage of a question's key points."""
-    from practice.scoring import EmptyAnswerError, ModelLoadError, default_scorer
+    """Score an answer, typed or recorded, for coverage of a question's key points."""
+    from practice.assess import assess_audio, assess_text
 
     question = _question(bank_dir, question_id)
-    answer = _read_answer(text, text_file)
-    try:
-        result = default_scorer().score(question, answer)
-    except (EmptyAnswerError, ModelLoadError) as exc:
-        raise UserError(str(exc)) from exc
+    if audio is not None:
+        if text is not None or text_file is not None:
+            raise UserError("Give the answer with exactly one of --text, --text-file or --audio.")
+        with _user_errors():
+            result = assess_audio(
+                question,
+                audio,
+                transcriber=_transcriber(model),
+                limits=AudioLimits(max_seconds=max_seconds),
+            )
+    else:
+        answer = _read_answer(text, text_file)
+        with _user_errors():
+            result = assess_text(question, answer)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
         return
     click.echo(f"{question.id}  ({question.track}, {question.level})")
     click.echo(question.question)
-    click.echo(f"\nCoverage: {result.coverage:.0f}/100\n")
+    if result.transcript is not None:
+        click.echo(f"\nTranscript ({_clock(result.transcript.duration)}, {result.transcript.model}):")
+        click.echo(textwrap.fill(result.transcript.text, 100, initial_indent="  ", subsequent_indent="  "))
+    click.echo(f"\nCoverage: {result.score.coverage:.0f}/100\n")
     marks = {"covered": "[x]", "partial": "[~]", "missed": "[ ]"}
-    for point in result.key_points:
+    for point, when in zip(result.score.key_points, result.said_at(), strict=True):
+        at = f" at {_clock(when)}" if when is not None else ""
         click.echo(
-            f"{marks[point.status]} {point.status:<8} {point.key_point.text}  (score {point.score:.2f})"
+            f"{marks[point.status]} {point.status:<8} {point.key_point.text}  (score {point.score:.2f}{at})"
         )
         if point.evidence:
             click.echo(f'             "{point.evidence.text}"')
+    if result.follow_up():
+        click.echo(f"\nFollow-up: {result.follow_up()}")
+    if result.delivery is not None:
+        click.echo("\nDelivery:")
+        for line in result.delivery.feedback() or ["Nothing to flag."]:
+            click.echo(f"  - {line}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@model_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: words with times and delivery metrics.")
+def transcribe(file: Path, model: str | None, max_seconds: float, as_json: bool) -> None:
+    """Transcribe a recording (WAV, WebM, OGG, MP3, M4A, FLAC) offline, with word times."""
+    from practice.scoring.delivery import measure_delivery
+
+    with _user_errors():
+        transcript = _transcriber(model).transcribe(file, limits=AudioLimits(max_seconds=max_seconds))
+    delivery = measure_delivery(transcript.words, transcript.duration)
+    if as_json:
+        click.echo(json.dumps({**transcript.to_dict(), "delivery": delivery.to_dict()}, indent=2))
+        return
+    click.echo(textwrap.fill(transcript.text, 100))
+    click.echo(
+        f"\n{len(transcript.words)} words in {_clock(transcript.duration)} ({transcript.model})", err=True
+    )
+    for line in delivery.feedback():
+        click.echo(f"  - {line}", err=True)
+
+
+def _clock(seconds: float) -> str:
+    return f"{int(seconds) // 60}:{int(seconds) % 60:02d}"
+
+
+def _transcriber(model: str | None) -> Transcriber:
+    with _user_errors():
+        return default_transcriber(model)
+
+
+@contextlib.contextmanager
+def _user_errors() -> Iterator[None]:
+    """The errors a user can act on, as one line; anything else is a bug and keeps its traceback."""
+    from practice.scoring import EmptyAnswerError, ModelLoadError
+    from practice.speech_in import ModelLoadError as SpeechModelLoadError
+
+    try:
+        yield
+    except (TranscriptionError, EmptyAnswerError, ModelLoadError, SpeechModelLoadError) as exc:
+        raise UserError(str(exc)) from exc
 
 
 @main.command()

@@ -121,11 +121,12 @@ def test_score_readable_report_from_file(runner, bank_dir, fake_scorer, tmp_path
             ["--question", "validation-set", "--text-file", "/nonexistent/answer.txt"],
             "Cannot read the answer file",
         ),
-        (["--question", "validation-set"], "exactly one of --text or --text-file"),
+        (["--question", "validation-set"], "exactly one of --text, --text-file or --audio"),
         (
             ["--question", "validation-set", "--text", "a", "--text-file", "b"],
-            "exactly one of --text or --text-file",
+            "exactly one of --text, --text-file or --audio",
         ),
+        (["--question", "validation-set", "--text", "a", "--audio", "b.wav"], "exactly one of"),
     ],
 )
 def test_score_bad_input_is_one_line_and_exit_2(runner, bank_dir, fake_scorer, args, message):
@@ -182,3 +183,56 @@ def test_speak_errors(runner, tmp_path, monkeypatch, args, message):
 def test_voices_lists_some(runner):
     result = runner.invoke(main, ["voices"])
     assert result.exit_code == 0 and "en" in result.stdout
+
+
+def test_bad_recordings_are_one_line_and_exit_2(runner, bank_dir, fake_scorer, tmp_path):
+    empty = tmp_path / "empty.webm"
+    empty.write_bytes(b"")
+    not_audio = write(tmp_path / "notes.wav", "these are notes, not a recording\n" * 20)
+    cases = [
+        (["transcribe", str(empty)], "The recording is empty"),
+        (["transcribe", str(not_audio)], "not audio that can be read"),
+        (["transcribe", str(tmp_path / "missing.wav")], "Could not read"),
+        (["score", "--bank", str(bank_dir), "--question", "validation-set", "--audio", str(empty)], "empty"),
+    ]
+    for args, message in cases:
+        result = runner.invoke(main, args)
+        assert result.exit_code == 2, args
+        assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+        assert "Traceback" not in result.output
+
+
+@pytest.mark.models
+def test_transcribe_json_has_word_times_and_delivery(runner, tmp_path):
+    from practice.speech_out import synthesize
+
+    wav = tmp_path / "answer.wav"
+    wav.write_bytes(synthesize("A validation set is held out from training to tune hyperparameters."))
+    result = runner.invoke(main, ["transcribe", str(wav), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert "validation" in data["text"].lower() and data["model"] == "tiny.en"
+    assert data["words"][0]["start"] < data["words"][-1]["end"] <= data["duration"] + 0.5
+    assert data["delivery"]["word_count"] == len(data["words"])
+
+
+@pytest.mark.models
+def test_score_audio_adds_transcript_and_delivery(runner, bank_dir, tmp_path):
+    from practice.speech_out import synthesize
+
+    wav = tmp_path / "answer.wav"
+    wav.write_bytes(
+        synthesize(
+            "A validation set is data held out from training. We use it to tune hyperparameters and to "
+            "choose between models, and it estimates how the model does on data it has not seen."
+        )
+    )
+    args = ["score", "--bank", str(bank_dir), "--question", "validation-set", "--audio", str(wav)]
+    result = runner.invoke(main, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["coverage"] >= 60
+    assert data["transcript"]["words"] and data["delivery"]["wpm"] > 100
+    assert any(point["said_at"] is not None for point in data["key_points"])
+    readable = runner.invoke(main, args)
+    assert "Transcript (0:" in readable.stdout and "Delivery:" in readable.stdout

@@ -1,0 +1,85 @@
+"""One answer, typed or spoken, to the feedback a candidate sees: coverage, transcript, delivery.
+
+The CLI, the app and batch grading all go through here, so an answer is judged the same way everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from practice.bank import Question
+from practice.scoring import default_scorer
+from practice.scoring.coverage import CoverageScorer, Score
+from practice.scoring.delivery import Delivery, measure_delivery
+from practice.speech_in import DEFAULT_LIMITS, AudioLimits, Transcriber, default_transcriber
+from practice.transcript import Transcript
+
+
+@dataclass(frozen=True)
+class Assessment:
+    question: Question
+    answer_text: str  # typed, or the transcript's text
+    score: Score
+    transcript: Transcript | None = None  # None for a typed answer
+    delivery: Delivery | None = None
+
+    def said_at(self) -> list[float | None]:
+        """Per key point, the second of the recording where its evidence starts (None if typed or missed)."""
+        if self.transcript is None:
+            return [None] * len(self.score.key_points)
+        return [
+            self.transcript.time_at(p.evidence.start) if p.evidence and p.status != "missed" else None
+            for p in self.score.key_points
+        ]
+
+    def follow_up(self) -> str | None:
+        """The bank's follow-up question for the first missed (else partial) point, if it has one."""
+        for wanted in ("missed", "partial"):
+            for point in self.score.key_points:
+                if point.status == wanted and point.key_point.follow_up:
+                    return point.key_point.follow_up
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = self.score.to_dict()
+        for point, when in zip(data["key_points"], self.said_at(), strict=True):
+            point["said_at"] = None if when is None else round(when, 2)
+        data["follow_up"] = self.follow_up()
+        if self.transcript is not None:
+            data["transcript"] = self.transcript.to_dict()
+        if self.delivery is not None:
+            data["delivery"] = self.delivery.to_dict()
+        return data
+
+
+def domain_terms(question: Question) -> list[str]:
+    """The vocabulary a good answer tends to use: the key points' listed terms, once each."""
+    return list(dict.fromkeys(term for point in question.key_points for term in point.terms))
+
+
+def assess_text(question: Question, text: str, scorer: CoverageScorer | None = None) -> Assessment:
+    return Assessment(question, text, (scorer or default_scorer()).score(question, text))
+
+
+def assess_transcript(
+    question: Question, transcript: Transcript, scorer: CoverageScorer | None = None
+) -> Assessment:
+    """Scoring a transcript already made, e.g. re-scoring a saved attempt."""
+    score = (scorer or default_scorer()).score(question, transcript.text)
+    delivery = measure_delivery(transcript.words, transcript.duration, domain_terms(question))
+    return Assessment(question, transcript.text, score, transcript, delivery)
+
+
+def assess_audio(
+    question: Question,
+    audio: bytes | str | Path,
+    *,
+    transcriber: Transcriber | None = None,
+    scorer: CoverageScorer | None = None,
+    limits: AudioLimits = DEFAULT_LIMITS,
+) -> Assessment:
+    """Raises TranscriptionError (one sentence for the candidate) for audio that cannot be used."""
+    transcript = (transcriber or default_transcriber()).transcribe(audio, limits=limits)
+    return assess_transcript(question, transcript, scorer)

@@ -1,0 +1,555 @@
+"""How an answer was said, from the recogniser's timed words: pace, fillers, pauses and word choice.
+
+Everything here is a pure function of a word list, so it is tested without any model.
+
+Fillers are counted on whole, normalised words and phrases, so "also" is never "so" and "likely" never
+"like". Hesitation sounds (um, uh, er, hmm, ...) always count. The ambiguous ones ("like", "you know",
+"I mean", "kind of", "basically", "right?") count only where they cannot be doing real work in the
+sentence, judged from the words around them and from the commas and short pauses that set them off:
+a candidate forgives a coach that misses a filler far more readily than one that flags "models like BERT".
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from practice.scoring.text import NEGATORS, STOPWORDS, contains_phrase, phrase_stems, stem
+from practice.scoring.text import words as split_words
+from practice.transcript import Word
+
+Band = Literal["slow", "a bit slow", "comfortable", "a bit fast", "fast"]
+
+MIN_WORDS_FOR_PACE = 5  # fewer words than this, or less speech than the next, and a rate means nothing
+MIN_SECONDS_FOR_PACE = 3.0
+BRIEF_PAUSE = 0.4  # a gap between words at least this long separates phrases the way a comma does
+SLOW_START = 3.0  # thinking time before the first word that is worth mentioning
+NOTICEABLE_FILLERS_PER_100 = 2.0  # below this rate fillers go unnoticed in conversation
+MIN_FILLERS_TO_MENTION = 2
+TOP_WORDS = 8
+MIN_TOP_WORD_COUNT = 2  # a word said once is not one the candidate leans on
+
+_PUNCT_END = re.compile(r"[,.;:!?…\-–—]['\"”’)]*$")
+
+# Hesitation sounds, matched on the whole token so stretched forms ("ummm", "uhh") fold into their base.
+_HARD_FILLERS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("uhm", re.compile(r"u+h+m+")),
+    ("um", re.compile(r"u+m+")),
+    ("uh", re.compile(r"u+h+")),
+    ("erm", re.compile(r"e+r+m+")),
+    ("er", re.compile(r"e+r+")),
+    ("hmm", re.compile(r"h+m+")),
+    ("mm", re.compile(r"m{2,}")),
+    ("ah", re.compile(r"a+h+")),
+)
+
+# Words after which "kind of" / "sort of" names a type ("which kind of model", "this sort of data").
+_DETERMINERS = frozenset(
+    "a an the this that these those what which whatever whichever any some every each no one another other "
+    "same different my your our their its his her certain particular specific right wrong new main special "
+    "first second last only all many several similar better best".split()
+)
+# Words after which "kind of" / "sort of" hedges what follows ("it's kind of slow", "it sort of works").
+_HEDGE_LEAD = frozenset(
+    "i we you they it he she it's that's there's i'm we're you're they're he's she's is was are were be been "
+    "am just also still really and but so or because then would will can could should might may do does "
+    "did i'd we'd you'd it'd i've we've i'll we'll it'll get gets got feel feels felt seem seems looks "
+    "look".split()
+)
+# Words after which a "like" with a break after it is a filler ("it's like, ...", "and like, ..."); after
+# anything else ("things like, um, BERT", "I'd like, well") it needs a break before it too.
+_LIKE_LEAD = frozenset(
+    "it's that's there's is was are were i'm we're you're they're he's she's and but so or because then yeah "
+    "well".split()
+)
+# Words before "you know" that make it a real question or clause ("do you know", "as you know").
+_YOU_KNOW_BLOCK = frozenset(
+    "do did don't didn't if as what whether would will should could might may can let when unless".split()
+)
+_YOU_KNOW_NEXT = frozenset("so and but like".split())  # "you know so ..." - clearly not "you know X"
+# Words after "I mean" that make "mean" a real verb ("I mean that ...", "I mean it", "I mean the ...").
+_MEAN_BLOCK = frozenset(
+    "that it this is was by to the a an what when something anything exactly you in as of".split()
+)
+# A clause starts after these as much as after a comma ("and I mean", "so basically").
+_CLAUSE_JOINERS = frozenset("and but so or because well yeah then".split())
+# Words before "right?" that make it a real question ("is that right?", "that's right?").
+_RIGHT_BLOCK = frozenset("is that that's it it's am i'm was are you're we're the all not".split())
+_SENTENCE_ADVERBS = frozenset({"basically", "actually", "literally"})
+_NOT_TOP_WORDS = _SENTENCE_ADVERBS | {"kinda", "sorta", "y'know"}
+
+
+@dataclass(frozen=True)
+class Filler:
+    """One filler, located so the UI can highlight it and play it back."""
+
+    text: str  # normalised kind: "um", "you know", "kind of"
+    index: int  # position of its (first) word in the word list as passed in
+    start: float
+    end: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "index": self.index,
+            "start": round(self.start, 3),
+            "end": round(self.end, 3),
+        }
+
+
+@dataclass(frozen=True)
+class Pause:
+    start: float  # end of the word before
+    end: float  # start of the word after
+    duration: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": round(self.start, 3), "end": round(self.end, 3), "duration": round(self.duration, 3)}
+
+
+@dataclass(frozen=True)
+class PaceWindow:
+    """Pace over one stretch of the answer, so a rush at the end shows even when the average is fine."""
+
+    start: float
+    end: float
+    word_count: int
+    wpm: float | None
+    band: Band | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "start": round(self.start, 3),
+            "end": round(self.end, 3),
+            "word_count": self.word_count,
+            "wpm": _round_or_none(self.wpm, 1),
+            "band": self.band,
+        }
+
+
+@dataclass(frozen=True)
+class WordCount:
+    word: str  # the surface form said most often among those sharing a stem
+    count: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"word": self.word, "count": self.count}
+
+
+@dataclass(frozen=True)
+class Delivery:
+    duration: float  # seconds of recording, at least up to the last word
+    word_count: int
+    speaking_time: float  # first word to last, long pauses left out
+    wpm: float | None
+    pace: Band | None
+    pace_windows: tuple[PaceWindow, ...]
+    fillers: tuple[Filler, ...]
+    fillers_per_100: float
+    long_pauses: tuple[Pause, ...]
+    longest_pause: Pause | None  # between any two words, however short
+    time_to_first_word: float | None
+    top_words: tuple[WordCount, ...]
+    domain_terms_used: tuple[str, ...]
+    domain_terms_missed: tuple[str, ...]
+    long_pause: float  # the threshold the long pauses were picked with
+
+    @property
+    def filler_counts(self) -> dict[str, int]:
+        """Count per kind, most frequent first (ties in order of first use)."""
+        return dict(Counter(f.text for f in self.fillers).most_common())
+
+    def feedback(self) -> list[str]:
+        """A few calm, specific sentences; things that went fine get no line, except a comfortable pace."""
+        lines: list[str] = []
+        if self.wpm is not None and self.pace is not None:
+            lines.append(_PACE_LINES[self.pace].format(wpm=round(self.wpm)))
+            last = self.pace_windows[-1] if len(self.pace_windows) > 1 else None
+            if last is not None and last.band == "fast" and self.pace != "fast" and last.wpm is not None:
+                lines.append(
+                    f"You sped up towards the end: {round(last.wpm)} words per minute from "
+                    f"{_clock(last.start)}. Keep the last point as steady as the first."
+                )
+        n = len(self.fillers)
+        if n >= MIN_FILLERS_TO_MENTION and self.fillers_per_100 >= NOTICEABLE_FILLERS_PER_100:
+            lines.append(
+                f"You used {n} fillers ({self.fillers_per_100:.1f} per 100 words), {self._filler_kinds()}. "
+                "A short silent pause works just as well."
+            )
+        if self.long_pauses and self.longest_pause is not None:
+            p = self.longest_pause
+            if len(self.long_pauses) == 1:
+                lines.append(f"Your longest pause was {p.duration:.1f} s at {_clock(p.start)}.")
+            else:
+                lines.append(
+                    f"You paused for more than {self.long_pause:g} s {len(self.long_pauses)} times; "
+                    f"the longest was {p.duration:.1f} s at {_clock(p.start)}."
+                )
+        if self.time_to_first_word is not None and self.time_to_first_word > SLOW_START:
+            lines.append(
+                f"You took {self.time_to_first_word:.1f} s before your first word. "
+                'Saying "let me think about that for a moment" fills the silence.'
+            )
+        return lines
+
+    def _filler_kinds(self) -> str:
+        """Which fillers to work on: the one or two that recur, else a few examples."""
+        counts = list(self.filler_counts.items())
+        (top, n_top), rest = counts[0], counts[1:]
+        if not rest:
+            return f'all "{top}"'
+        if n_top * 2 > len(self.fillers):
+            return f'mostly "{top}"'
+        if n_top >= 2:
+            recurring = [f'"{kind}"' for kind, n in counts[:2] if n >= 2]
+            return "most often " + " and ".join(recurring)
+        names = [f'"{kind}"' for kind, _ in counts[:3]]
+        return "such as " + ", ".join(names[:-1]) + " and " + names[-1]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "duration": round(self.duration, 3),
+            "word_count": self.word_count,
+            "speaking_time": round(self.speaking_time, 3),
+            "wpm": _round_or_none(self.wpm, 1),
+            "pace": self.pace,
+            "pace_windows": [w.to_dict() for w in self.pace_windows],
+            "fillers": [f.to_dict() for f in self.fillers],
+            "fillers_per_100": round(self.fillers_per_100, 2),
+            "filler_counts": self.filler_counts,
+            "long_pause": self.long_pause,
+            "long_pauses": [p.to_dict() for p in self.long_pauses],
+            "longest_pause": self.longest_pause.to_dict() if self.longest_pause else None,
+            "time_to_first_word": _round_or_none(self.time_to_first_word, 3),
+            "top_words": [w.to_dict() for w in self.top_words],
+            "domain_terms_used": list(self.domain_terms_used),
+            "domain_terms_missed": list(self.domain_terms_missed),
+            "feedback": self.feedback(),
+        }
+
+
+_PACE_LINES: dict[str, str] = {
+    "slow": "You spoke at {wpm} words per minute: slow. Joining your phrases up a little will keep the "
+    "answer moving.",
+    "a bit slow": "You spoke at {wpm} words per minute: a bit slow. A slightly quicker pace will sound more "
+    "assured.",
+    "comfortable": "You spoke at {wpm} words per minute: a comfortable pace.",
+    "a bit fast": "You spoke at {wpm} words per minute: a bit fast. Easing off slightly will help the "
+    "interviewer follow.",
+    "fast": "You spoke at {wpm} words per minute: fast. Slow down so the interviewer can follow.",
+}
+
+
+def pace_band(wpm: float) -> Band:
+    """Bands on the rounded rate, so "160 words per minute" is never called "a bit fast"."""
+    r = round(wpm)
+    if r < 105:
+        return "slow"
+    if r < 120:
+        return "a bit slow"
+    if r <= 160:
+        return "comfortable"
+    if r <= 170:
+        return "a bit fast"
+    return "fast"
+
+
+def words_per_minute(word_count: int, seconds: float) -> float | None:
+    if word_count < MIN_WORDS_FOR_PACE or seconds < MIN_SECONDS_FOR_PACE:
+        return None
+    return word_count * 60.0 / seconds
+
+
+@dataclass(frozen=True)
+class _Spoken:
+    """A recognised word with usable times and its normalised tokens ("Um-um," -> ["um", "um"])."""
+
+    index: int  # in the list as passed in
+    start: float
+    end: float
+    tokens: tuple[str, ...]
+    punct_after: bool  # written with a comma, full stop, ... after it
+    question: bool  # written with a question mark after it
+
+
+@dataclass(frozen=True)
+class _Token:
+    text: str
+    word: int  # position in the sorted word list
+    last_in_word: bool
+
+
+def measure_delivery(
+    words: Sequence[Word],
+    duration: float,
+    domain_terms: Sequence[str] = (),
+    *,
+    long_pause: float = 2.0,
+    window_seconds: float = 20.0,
+) -> Delivery:
+    """Pace, fillers, pauses and word choice of one answer, from the recogniser's timed words."""
+    if not long_pause > 0 or not window_seconds > 0:
+        raise ValueError("long_pause and window_seconds must be positive")
+    spoken = _clean(words)
+    ends = _running_max_ends(spoken)
+    last_end = ends[-1] if ends else 0.0
+    duration = max(duration if math.isfinite(duration) else 0.0, last_end)
+
+    # gaps[k] is the silence between word k and word k + 1; overlapping words leave an empty one
+    gaps = [
+        Pause(min(ends[k - 1], spoken[k].start), spoken[k].start, max(0.0, spoken[k].start - ends[k - 1]))
+        for k in range(1, len(spoken))
+    ]
+    long_gaps = tuple(g for g in gaps if g.duration > long_pause)
+    first_start = spoken[0].start if spoken else 0.0
+    speaking_time = max(0.0, last_end - first_start - sum(g.duration for g in long_gaps)) if spoken else 0.0
+    wpm = words_per_minute(len(spoken), speaking_time)
+
+    tokens = _tokens(spoken)
+    fillers, filler_tokens = _find_fillers(spoken, tokens, gaps)
+    used, missed = _domain_terms(tokens, domain_terms)
+
+    return Delivery(
+        duration=duration,
+        word_count=len(spoken),
+        speaking_time=speaking_time,
+        wpm=wpm,
+        pace=pace_band(wpm) if wpm is not None else None,
+        pace_windows=_pace_windows(spoken, ends, long_gaps, window_seconds),
+        fillers=fillers,
+        fillers_per_100=100.0 * len(fillers) / len(spoken) if spoken else 0.0,
+        long_pauses=long_gaps,
+        longest_pause=max(gaps, key=lambda g: g.duration) if gaps else None,
+        time_to_first_word=first_start if spoken else None,
+        top_words=_top_words(tokens, filler_tokens),
+        domain_terms_used=used,
+        domain_terms_missed=missed,
+        long_pause=long_pause,
+    )
+
+
+def _clean(words: Sequence[Word]) -> list[_Spoken]:
+    """Words with text, in time order, with times clamped: recognisers emit overlaps and end < start."""
+    out: list[_Spoken] = []
+    for i, w in enumerate(words):
+        tokens = tuple(split_words(w.text))
+        if not tokens or not (math.isfinite(w.start) and math.isfinite(w.end)):
+            continue
+        start = max(0.0, w.start)
+        written = w.text.strip()
+        out.append(
+            _Spoken(
+                i,
+                start,
+                max(start, w.end),
+                tokens,
+                punct_after=bool(_PUNCT_END.search(written)),
+                question=bool(re.search(r"\?['\"”’)]*$", written)),
+            )
+        )
+    out.sort(key=lambda s: (s.start, s.end, s.index))
+    return out
+
+
+def _running_max_ends(spoken: list[_Spoken]) -> list[float]:
+    """End of speech so far at each word; a word swallowed by an earlier, longer one leaves no gap."""
+    ends: list[float] = []
+    for s in spoken:
+        ends.append(max(s.end, ends[-1]) if ends else s.end)
+    return ends
+
+
+def _tokens(spoken: list[_Spoken]) -> list[_Token]:
+    return [
+        _Token(text, k, j == len(s.tokens) - 1)
+        for k, s in enumerate(spoken)
+        for j, text in enumerate(s.tokens)
+    ]
+
+
+def _hard_filler(tokens: Sequence[str]) -> str | None:
+    """The hesitation a whole word is ("Um," "uhh" "um-um"), or None if any part of it is a real word."""
+    kinds = []
+    for t in tokens:
+        kind = next((k for k, pattern in _HARD_FILLERS if pattern.fullmatch(t)), None)
+        if kind is None:
+            return None
+        kinds.append(kind)
+    return kinds[0] if kinds else None
+
+
+def _find_fillers(
+    spoken: list[_Spoken], tokens: list[_Token], gaps: list[Pause]
+) -> tuple[tuple[Filler, ...], set[int]]:
+    """Fillers in order of speech, and the positions of the tokens they are made of.
+
+    Soft fillers are judged on their neighbours with hesitations skipped ("which, um, kind of model" is
+    still "which kind of"), and on breaks: a comma or full stop the recogniser wrote, a silent gap of
+    BRIEF_PAUSE or more, or the start or end of the answer.
+    """
+    found: list[Filler] = []
+    filler_tokens: set[int] = set()
+    hard_words: set[int] = set()
+    for k, s in enumerate(spoken):
+        if (kind := _hard_filler(s.tokens)) is not None:
+            found.append(Filler(kind, s.index, s.start, s.end))
+            hard_words.add(k)
+    filler_tokens.update(t for t, tok in enumerate(tokens) if tok.word in hard_words)
+    seq = [t for t, tok in enumerate(tokens) if tok.word not in hard_words]
+
+    def text(i: int) -> str | None:
+        return tokens[seq[i]].text if 0 <= i < len(seq) else None
+
+    def brk(i: int) -> bool:
+        """Whether a break comes just before seq[i] (hesitations in between do not count as one)."""
+        if i <= 0 or i >= len(seq):
+            return True
+        return any(
+            tokens[r].last_in_word
+            and (spoken[tokens[r].word].punct_after or gaps[tokens[r].word].duration >= BRIEF_PAUSE)
+            for r in range(seq[i - 1], seq[i])
+        )
+
+    def adjacent(i: int) -> bool:
+        return i + 1 < len(seq) and seq[i + 1] == seq[i] + 1
+
+    def clause_start(i: int) -> bool:
+        return brk(i) or text(i - 1) in _CLAUSE_JOINERS
+
+    def soft(i: int) -> tuple[str, int] | None:
+        """(kind, tokens spanned) when a soft filler starts at seq[i] and is used as one here."""
+        w, prev, nxt = text(i), text(i - 1), text(i + 1)
+        if w in ("kind", "sort") and nxt == "of" and adjacent(i):
+            # a type after a determiner ("which kind of model"); a hedge after a pronoun, verb or conjunction
+            if prev in _DETERMINERS:
+                return None
+            if prev in _HEDGE_LEAD or brk(i + 2) or text(i + 2) == "like":
+                return f"{w} of", 2
+            return None
+        if w in ("kinda", "sorta"):
+            return None if prev in _DETERMINERS else ("kind of" if w == "kinda" else "sort of", 1)
+        if (w == "you" and nxt == "know" and adjacent(i)) or w == "y'know":
+            # "do you know", "as you know", "you know the answer" are not fillers
+            n = 1 if w == "y'know" else 2
+            if prev in _YOU_KNOW_BLOCK and not brk(i):
+                return None
+            return ("you know", n) if brk(i + n) or text(i + n) in _YOU_KNOW_NEXT else None
+        if w == "i" and nxt == "mean" and adjacent(i):
+            # opening a clause ("..., I mean, ..."); "what I mean is", "I mean that" are not fillers
+            if clause_start(i) and (brk(i + 2) or text(i + 2) not in _MEAN_BLOCK):
+                return "i mean", 2
+            return None
+        if w == "like":
+            # set off by a break after it, and by one before it or a lead-in such as "it's", "was", "and":
+            # "it was like, slow" counts; "models like BERT", "I like", "things like, um, X" do not
+            if i + 1 >= len(seq) or not brk(i + 1):
+                return None
+            if not (brk(i) or prev in _LIKE_LEAD):
+                return None
+            if "what" in (text(i - 1), text(i - 2), text(i - 3)):  # "I know what it's like."
+                return None
+            return "like", 1
+        if w in _SENTENCE_ADVERBS:
+            # opening a clause ("Basically, ...", "so actually ..."); elsewhere they may mean something
+            # ("what the model actually learns", "I mean that literally.")
+            return (w, 1) if clause_start(i) else None
+        if w == "right" and tokens[seq[i]].last_in_word and spoken[tokens[seq[i]].word].question:
+            # a tag question ("..., right?"), not "is that right?"
+            return ("right", 1) if brk(i) or prev not in _RIGHT_BLOCK else None
+        return None
+
+    i = 0
+    while i < len(seq):
+        hit = soft(i)
+        if hit is None:
+            i += 1
+            continue
+        kind, n = hit
+        first, last = spoken[tokens[seq[i]].word], spoken[tokens[seq[i + n - 1]].word]
+        found.append(Filler(kind, first.index, first.start, last.end))
+        filler_tokens.update(seq[i : i + n])
+        i += n
+    found.sort(key=lambda f: (f.start, f.index))
+    return tuple(found), filler_tokens
+
+
+def _pace_windows(
+    spoken: list[_Spoken], ends: list[float], long_gaps: tuple[Pause, ...], window_seconds: float
+) -> tuple[PaceWindow, ...]:
+    """Consecutive windows from the first word to the last; a final stub under half a window joins the one
+    before, and long pauses inside a window do not count as speaking time."""
+    if not spoken:
+        return ()
+    t0, t1 = spoken[0].start, ends[-1]
+    span = t1 - t0
+    n = max(1, int(span // window_seconds))
+    if span - n * window_seconds >= window_seconds / 2:
+        n += 1
+    bounds = [t0 + i * window_seconds for i in range(n)] + [t1]
+    out: list[PaceWindow] = []
+    for i in range(n):
+        a, b = bounds[i], bounds[i + 1]
+        last = i == n - 1
+        count = sum(
+            1 for s in spoken if a <= (s.start + s.end) / 2 < b or (last and (s.start + s.end) / 2 >= b)
+        )
+        silent = sum(max(0.0, min(b, g.end) - max(a, g.start)) for g in long_gaps)
+        wpm = words_per_minute(count, max(0.0, b - a - silent))
+        out.append(PaceWindow(a, b, count, wpm, pace_band(wpm) if wpm is not None else None))
+    return tuple(out)
+
+
+def _top_words(tokens: list[_Token], filler_tokens: set[int]) -> tuple[WordCount, ...]:
+    """Content words said at least twice, grouped by stem ("model", "models") and shown as said most often."""
+    by_stem: dict[str, Counter[str]] = {}
+    for t, tok in enumerate(tokens):
+        w = tok.text
+        if t in filler_tokens or not _is_content(w):
+            continue
+        by_stem.setdefault(stem(w), Counter())[w] += 1
+    ranked = sorted(by_stem.values(), key=lambda c: -sum(c.values()))  # stable: ties keep first-said order
+    return tuple(
+        WordCount(forms.most_common(1)[0][0], total)
+        for forms in ranked[:TOP_WORDS]
+        if (total := sum(forms.values())) >= MIN_TOP_WORD_COUNT
+    )
+
+
+def _is_content(w: str) -> bool:
+    if w in STOPWORDS or w in NEGATORS or w in _NOT_TOP_WORDS or len(w) < 2 or w.isdigit():
+        return False
+    if "'" in w:  # contractions of stop words ("it's", "don't") carry no more than the stop word
+        return not (w.endswith("n't") or w.split("'")[0] in STOPWORDS)
+    return _hard_filler((w,)) is None
+
+
+def _domain_terms(
+    tokens: list[_Token], domain_terms: Sequence[str]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Terms said as a phrase, on stems, ignoring case, punctuation, hesitations and stop words between."""
+    said = [tok.text for tok in tokens if _hard_filler((tok.text,)) is None]
+    all_stems = [stem(w) for w in said]
+    content = [stem(w) for w in said if w not in STOPWORDS]
+    used: list[str] = []
+    missed: list[str] = []
+    for term in dict.fromkeys(t.strip() for t in domain_terms):
+        phrase = phrase_stems(term)
+        if not phrase:
+            continue
+        (used if contains_phrase(all_stems, phrase) or contains_phrase(content, phrase) else missed).append(
+            term
+        )
+    return tuple(used), tuple(missed)
+
+
+def _clock(seconds: float) -> str:
+    s = int(max(0.0, seconds))
+    return f"{s // 60}:{s % 60:02d}"
+
+
+def _round_or_none(x: float | None, digits: int) -> float | None:
+    return None if x is None else round(x, digits)

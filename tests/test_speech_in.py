@@ -1,0 +1,160 @@
+"""Decoding and checking recordings (no model), then transcription with the real bundled Whisper."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from scipy.signal import resample_poly
+
+from practice.speech_in import (
+    AudioLimits,
+    NoSpeechError,
+    TranscriptionError,
+    decode,
+    default_transcriber,
+    whisper_base_dir,
+)
+from practice.speech_out import synthesize
+from tests.audio import encode, noise, silence, tone, wav_samples
+
+ANSWER = (
+    "Dropout randomly switches off a fraction of the neurons during training, so the network cannot "
+    "rely on any single unit. At inference time every unit is kept and the activations are scaled."
+)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "codec", "rate", "channels"),
+    [
+        ("wav", "pcm_s16le", 16_000, 1),
+        ("wav", "pcm_s16le", 44_100, 2),
+        ("wav", "pcm_f32le", 48_000, 1),
+        ("webm", "libopus", 48_000, 1),
+        ("ogg", "libopus", 48_000, 2),
+        ("mp3", "libmp3lame", 44_100, 1),
+        ("mp4", "aac", 44_100, 1),  # .m4a
+        ("flac", "flac", 22_050, 1),
+    ],
+)
+def test_browser_and_phone_formats_decode_to_16k_mono(fmt, codec, rate, channels):
+    samples = decode(encode(tone(3.0, rate), rate, fmt, codec, channels))
+    assert samples.dtype == np.float32 and samples.ndim == 1
+    assert abs(samples.size / 16_000 - 3.0) < 0.1
+    assert 0.15 < np.abs(samples).max() < 0.45  # the tone survives resampling and downmixing (ffmpeg: -3 dB)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "The recording is empty"),
+        (b"this is just some text, not a recording " * 50, "not audio that can be read"),
+        (bytes(range(256)) * 40, "not audio that can be read"),
+    ],
+)
+def test_unreadable_input_gets_one_clear_sentence(data, message):
+    with pytest.raises(TranscriptionError, match=message) as err:
+        decode(data)
+    assert str(err.value).count(". ") == 0 and str(err.value).endswith(".")
+
+
+def test_image_file_is_rejected_as_having_no_sound(tmp_path):
+    png = encode_png()
+    with pytest.raises(TranscriptionError, match="no sound|not audio"):
+        decode(png)
+
+
+def encode_png() -> bytes:
+    import io
+
+    import av as _av
+
+    buf = io.BytesIO()
+    with _av.open(buf, "w", format="image2pipe") as container:
+        stream = container.add_stream("png", rate=1)
+        stream.width, stream.height, stream.pix_fmt = 16, 16, "rgb24"
+        frame = _av.VideoFrame.from_ndarray(np.zeros((16, 16, 3), np.uint8), format="rgb24")
+        for packet in stream.encode(frame):
+            container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return buf.getvalue()
+
+
+def test_cut_off_recordings_are_reported():
+    wav = encode(tone(10.0))
+    with pytest.raises(TranscriptionError, match="cut off"):
+        decode(wav[: len(wav) // 3])
+    webm = encode(tone(10.0, 48_000), 48_000, "webm", "libopus")
+    with pytest.raises(TranscriptionError, match="cut off|damaged"):
+        decode(webm[: len(webm) // 2])
+
+
+def test_length_limits():
+    with pytest.raises(TranscriptionError, match=r"only 0\.5 s long"):
+        decode(encode(tone(0.5)))
+    with pytest.raises(TranscriptionError, match="0:10 long, over the 0:05 limit"):
+        decode(encode(tone(10.0)), AudioLimits(max_seconds=5))
+    assert decode(encode(tone(10.0)), AudioLimits(max_seconds=20)).size == 160_000
+
+
+def test_unreadable_path(tmp_path):
+    with pytest.raises(TranscriptionError, match="Could not read"):
+        decode(tmp_path / "missing.wav")
+
+
+# ------------------------------------------------------------------------------- with the real models
+
+
+@pytest.fixture(scope="module")
+def spoken_answer() -> bytes:
+    return synthesize(ANSWER, rate=165)
+
+
+@pytest.mark.models
+def test_bundled_model_transcribes_speech_with_word_times(spoken_answer):
+    transcript = default_transcriber().transcribe(spoken_answer)
+    text = transcript.text.lower()
+    assert transcript.model == "tiny.en"
+    for word in ("training", "network", "inference", "unit"):
+        assert word in text
+    starts = [w.start for w in transcript.words]
+    assert starts == sorted(starts)
+    assert all(w.end >= w.start for w in transcript.words)
+    assert transcript.words[-1].end <= transcript.duration + 0.5
+
+
+@pytest.mark.models
+def test_stereo_48k_webm_speech_is_transcribed(spoken_answer):
+    samples, rate = wav_samples(spoken_answer)
+    assert rate == 22_050  # espeak-ng's rate; Opus needs 48 kHz, as browsers record it
+    webm = encode(resample_poly(samples, 320, 147), 48_000, "webm", "libopus", channels=2)
+    assert "inference" in default_transcriber().transcribe(webm).text.lower()
+
+
+@pytest.mark.models
+@pytest.mark.parametrize("sound", [silence(5.0), noise(5.0)], ids=["silence", "noise"])
+def test_silence_and_noise_are_no_speech_not_invented_text(sound):
+    with pytest.raises(NoSpeechError, match="No speech was heard"):
+        default_transcriber().transcribe(encode(sound))
+
+
+@pytest.mark.models
+def test_one_model_shared_by_threads(spoken_answer):
+    transcriber = default_transcriber()
+    assert default_transcriber() is transcriber
+    with ThreadPoolExecutor(3) as pool:
+        texts = list(pool.map(lambda _: transcriber.transcribe(spoken_answer).text, range(3)))
+    assert len(set(texts)) == 1
+
+
+@pytest.mark.models
+def test_whisper_base_is_joined_from_its_two_packages(spoken_answer, tmp_path, monkeypatch):
+    monkeypatch.setenv("PRACTICE_CACHE_DIR", str(tmp_path))
+    folder = whisper_base_dir()
+    assert (folder / "model.bin").stat().st_size > 140_000_000
+    before = (folder / "model.bin").stat().st_mtime_ns
+    assert whisper_base_dir() == folder and (folder / "model.bin").stat().st_mtime_ns == before  # joined once
+    transcript = default_transcriber("base").transcribe(spoken_answer)
+    assert transcript.model == "base" and "inference" in transcript.text.lower()
