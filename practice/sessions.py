@@ -1,0 +1,215 @@
+"""The practice flow: which questions to ask, answering one (saved first, then judged), retries, summary.
+
+The app holds a `Plan` per browser session and calls `answer()` for each reply; everything here works
+without Streamlit, so the flow is tested with a fake scorer and no microphone.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from practice import progress
+from practice.assess import Assessment, assess_text, assess_transcript
+from practice.bank import Bank, Question
+from practice.scoring.coverage import CoverageScorer, EmptyAnswerError
+from practice.speech_in import (
+    DEFAULT_LIMITS,
+    AudioLimits,
+    Transcriber,
+    TranscriptionError,
+    default_transcriber,
+)
+from practice.storage import AnswerMode, Attempt, Store
+
+
+@dataclass
+class Plan:
+    """One sitting: the questions in order and where the candidate is."""
+
+    candidate: str
+    session_id: str
+    question_ids: list[str]
+    position: int = 0
+    attempt_ids: dict[str, list[int]] = field(default_factory=dict)  # per question, in order
+
+    @property
+    def current(self) -> str | None:
+        return self.question_ids[self.position] if self.position < len(self.question_ids) else None
+
+    @property
+    def finished(self) -> bool:
+        return self.position >= len(self.question_ids)
+
+    def advance(self) -> None:
+        self.position = min(self.position + 1, len(self.question_ids))
+
+
+def choose_questions(
+    bank: Bank,
+    *,
+    track: str | None,
+    level: str | None,
+    topics: Sequence[str] = (),
+    count: int = 5,
+    seed: int | None = None,
+) -> list[Question]:
+    """A random selection, spread over topics so five questions are not all about one thing."""
+    pool = bank.select(track=track, level=level, topics=list(topics) or None)
+    rng = random.Random(seed)
+    by_topic: dict[str, list[Question]] = {}
+    for question in rng.sample(pool, len(pool)):
+        by_topic.setdefault(question.topic, []).append(question)
+    chosen: list[Question] = []
+    while len(chosen) < min(count, len(pool)):
+        for group in by_topic.values():
+            if group and len(chosen) < count:
+                chosen.append(group.pop())
+    return chosen
+
+
+def weak_questions(
+    bank: Bank, attempts: Sequence[Attempt], *, count: int = 5, now: datetime | None = None
+) -> list[Question]:
+    """Due weak questions first (see progress.REVIEW_RULE); questions no longer in the bank are skipped."""
+    due = progress.weak_queue(attempts, now or datetime.now(UTC))
+    ids = [d.question_id for d in due]
+    return [bank.questions[i] for i in ids if i in bank.questions][:count]
+
+
+def start(store: Store, candidate: str, questions: Sequence[Question]) -> Plan:
+    who = store.candidate(candidate)
+    return Plan(who.name, store.start_session(who), [q.id for q in questions])
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one answer led to. `attempt` is always saved; `error` says why there is no assessment."""
+
+    attempt: Attempt
+    assessment: Assessment | None
+    error: str | None = None
+
+
+def answer(
+    store: Store,
+    plan: Plan,
+    question: Question,
+    *,
+    text: str | None = None,
+    audio: bytes | None = None,
+    audio_mime: str = "audio/wav",
+    mode: AnswerMode | None = None,
+    scorer: CoverageScorer | None = None,
+    transcriber: Transcriber | None = None,
+    limits: AudioLimits = DEFAULT_LIMITS,
+) -> Outcome:
+    """Save the answer, then transcribe and score it. StorageError means nothing was saved: keep the input."""
+    if (text is None) == (audio is None):
+        raise ValueError("Give either text or audio.")
+    attempt = store.add_attempt(
+        plan.candidate,
+        question,
+        answer_mode=mode or ("typed" if audio is None else "audio"),
+        answer_text=text or "",
+        audio=audio,
+        audio_mime=audio_mime,
+        session_id=plan.session_id,
+    )
+    plan.attempt_ids.setdefault(question.id, []).append(attempt.id)
+    return judge(store, attempt, question, audio=audio, scorer=scorer, transcriber=transcriber, limits=limits)
+
+
+def judge(
+    store: Store,
+    attempt: Attempt,
+    question: Question,
+    *,
+    audio: bytes | None = None,
+    scorer: CoverageScorer | None = None,
+    transcriber: Transcriber | None = None,
+    limits: AudioLimits = DEFAULT_LIMITS,
+) -> Outcome:
+    """Transcribe (once: a saved transcript is reused) and score a saved attempt; also re-scores failures."""
+    transcript = attempt.transcript
+    try:
+        if transcript is None and attempt.has_audio:
+            if audio is None:
+                saved = store.audio(attempt.id)
+                audio = saved[0] if saved else b""
+            transcript = (transcriber or default_transcriber()).transcribe(audio, limits=limits)
+            attempt = store.set_transcript(attempt.id, transcript)
+        if transcript is not None:
+            assessment = assess_transcript(question, transcript, scorer)
+        else:
+            assessment = assess_text(question, attempt.answer_text, scorer)
+    except (TranscriptionError, EmptyAnswerError) as exc:
+        return Outcome(store.set_failed(attempt.id, str(exc)), None, str(exc))
+    result = assessment.to_dict()  # the score with each point's time in the recording and the follow-up
+    result.pop("transcript", None)
+    result.pop("delivery", None)
+    saved_attempt = store.set_result(attempt.id, result, delivery=assessment.delivery)
+    return Outcome(saved_attempt, assessment)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A retry against the attempt before it on the same question."""
+
+    coverage_change: float
+    gained: list[str]  # key points covered now and not before
+    lost: list[str]
+
+
+def compare(before: Attempt, after: Attempt) -> Comparison | None:
+    if before.effective_coverage is None or after.effective_coverage is None:
+        return None
+    texts = [str(p.get("text", "")) for p in after.key_points]
+    old, new = before.key_point_statuses(), after.key_point_statuses()
+    gained = [t for t, o, n in zip(texts, old, new, strict=False) if n == "covered" and o != "covered"]
+    lost = [t for t, o, n in zip(texts, old, new, strict=False) if o == "covered" and n != "covered"]
+    return Comparison(after.effective_coverage - before.effective_coverage, gained, lost)
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    question_id: str
+    question: str
+    attempts: int
+    best: float | None
+    last: float | None
+
+
+@dataclass(frozen=True)
+class Summary:
+    questions: list[QuestionResult]
+    most_missed: list[tuple[str, int]]  # (key point, times missed), most often first
+
+    @property
+    def average(self) -> float | None:
+        best = [q.best for q in self.questions if q.best is not None]
+        return sum(best) / len(best) if best else None
+
+
+def summarize(attempts: Sequence[Attempt]) -> Summary:
+    """The end-of-session view: each question's best and last coverage, and the points most often missed."""
+    by_question: dict[str, list[Attempt]] = {}
+    for a in sorted(attempts, key=lambda a: a.created_at):
+        by_question.setdefault(a.question_id, []).append(a)
+    rows = []
+    missed: Counter[str] = Counter()
+    for qid, group in by_question.items():
+        scores = [a.effective_coverage for a in group if a.effective_coverage is not None]
+        rows.append(
+            QuestionResult(
+                qid, group[-1].question, len(group), max(scores, default=None), scores[-1] if scores else None
+            )
+        )
+        for a in group:
+            for point, status in zip(a.key_points, a.key_point_statuses(), strict=False):
+                if status == "missed":
+                    missed[str(point.get("text", ""))] += 1
+    return Summary(rows, missed.most_common(5))

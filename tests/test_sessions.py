@@ -1,0 +1,185 @@
+"""The practice flow with a fake scorer and a fake recogniser: saved first, then judged; retries; summary."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from practice import sessions
+from practice.bank import load_bank
+from practice.scoring.coverage import CoverageScorer
+from practice.speech_in import NoSpeechError
+from practice.storage import open_store
+from practice.transcript import Transcript, Word
+from tests.conftest import FakeEmbedder, write
+
+BANK = """track: mine
+title: Mine
+questions:
+  - id: validation-set
+    level: basic
+    topic: evaluation
+    question: What is a validation set for?
+    model_answer: A validation set is held out from training. It is used to tune hyperparameters.
+    key_points:
+      - text: Data held out from training
+        follow_up: Where does the validation data come from?
+      - text: Used to tune hyperparameters and choose models
+        follow_up: What do you tune with it?
+  - id: overfitting
+    level: basic
+    topic: generalisation
+    question: What is overfitting?
+    model_answer: The model memorises noise in the training data. It then does badly on new data.
+  - id: test-set
+    level: basic
+    topic: evaluation
+    question: Why keep a separate test set?
+    model_answer: A test set gives an unbiased final estimate. It must not be used for tuning.
+  - id: attention
+    level: advanced
+    topic: transformers
+    question: What does attention compute?
+    model_answer: Attention weighs every token by its relevance to the current one.
+"""
+
+
+class FakeTranscriber:
+    def __init__(self, text: str | None):
+        self.text = text
+        self.calls = 0
+
+    def transcribe(self, audio, limits=None):
+        self.calls += 1
+        if self.text is None:
+            raise NoSpeechError(
+                "No speech was heard in the recording: check the microphone and answer again."
+            )
+        words = tuple(Word(w, 0.5 + i * 0.4, 0.8 + i * 0.4) for i, w in enumerate(self.text.split()))
+        return Transcript(words, duration=words[-1].end + 0.5, model="fake")
+
+
+@pytest.fixture
+def bank(tmp_path):
+    return load_bank(write(tmp_path / "bank" / "mine.yaml", BANK).parent)
+
+
+@pytest.fixture
+def store(tmp_path):
+    with open_store(f"sqlite:///{tmp_path / 'db.sqlite'}") as s:
+        yield s
+
+
+@pytest.fixture
+def scorer():
+    return CoverageScorer(FakeEmbedder())
+
+
+def test_questions_are_spread_over_topics_and_respect_filters(bank):
+    chosen = sessions.choose_questions(bank, track="mine", level="basic", count=2, seed=1)
+    assert len(chosen) == 2 and {q.topic for q in chosen} == {"evaluation", "generalisation"}
+    assert len(sessions.choose_questions(bank, track="mine", level="basic", count=10)) == 3
+    only = sessions.choose_questions(bank, track="mine", level=None, topics=["transformers"], count=5)
+    assert [q.id for q in only] == ["attention"]
+
+
+def test_typed_answer_is_saved_then_scored(bank, store, scorer):
+    question = bank.get("validation-set")
+    plan = sessions.start(store, "  Ada ", [question, bank.get("overfitting")])
+    assert plan.candidate == "Ada" and plan.current == "validation-set"
+    outcome = sessions.answer(store, plan, question, text="data held out from training", scorer=scorer)
+    assert outcome.error is None and outcome.attempt.status == "scored"
+    assert outcome.assessment.score.key_points[0].status == "covered"
+    assert outcome.assessment.follow_up() == "What do you tune with it?"
+    saved = store.attempts(candidate="ada")
+    assert [a.id for a in saved] == [outcome.attempt.id] and saved[0].session_id == plan.session_id
+    assert saved[0].score["follow_up"] == "What do you tune with it?"
+    plan.advance()
+    plan.advance()
+    assert plan.finished and plan.current is None
+
+
+def test_spoken_answer_keeps_transcript_and_delivery(bank, store, scorer):
+    question = bank.get("validation-set")
+    plan = sessions.start(store, "Ada", [question])
+    recogniser = FakeTranscriber("data held out from training used to tune hyperparameters")
+    outcome = sessions.answer(store, plan, question, audio=b"RIFF...", scorer=scorer, transcriber=recogniser)
+    attempt = store.attempt(outcome.attempt.id)
+    assert attempt.status == "scored" and attempt.answer_mode == "audio"
+    assert attempt.transcript.words[0].text == "data" and attempt.delivery["word_count"] == 9
+    assert attempt.score["key_points"][0]["said_at"] == pytest.approx(0.5)
+    assert store.audio(attempt.id) == (b"RIFF...", "audio/wav")
+
+
+def test_silent_recording_is_kept_and_can_be_rescored(bank, store, scorer):
+    question = bank.get("validation-set")
+    plan = sessions.start(store, "Ada", [question])
+    outcome = sessions.answer(store, plan, question, audio=b"RIFF...", transcriber=FakeTranscriber(None))
+    assert outcome.assessment is None and outcome.error.startswith("No speech was heard")
+    assert outcome.attempt.status == "failed" and store.audio(outcome.attempt.id) is not None
+    # later, with a recogniser that hears it: the saved audio is used, no new attempt is made
+    recogniser = FakeTranscriber("data held out from training")
+    again = sessions.judge(
+        store, store.attempt(outcome.attempt.id), question, scorer=scorer, transcriber=recogniser
+    )
+    assert again.attempt.status == "scored" and recogniser.calls == 1
+    assert len(store.attempts()) == 1 and store.unscored() == []
+
+
+def test_saved_transcript_is_not_transcribed_again(bank, store, scorer):
+    question = bank.get("validation-set")
+    plan = sessions.start(store, "Ada", [question])
+    attempt = store.add_attempt("Ada", question, answer_mode="audio", audio=b"x", session_id=plan.session_id)
+    store.set_transcript(attempt.id, FakeTranscriber("data held out from training").transcribe(b""))
+    recogniser = FakeTranscriber("something else")
+    outcome = sessions.judge(
+        store, store.attempt(attempt.id), question, scorer=scorer, transcriber=recogniser
+    )
+    assert recogniser.calls == 0 and outcome.assessment.answer_text == "data held out from training"
+
+
+def test_retry_comparison_names_points_gained_and_lost(bank, store, scorer):
+    question = bank.get("validation-set")
+    plan = sessions.start(store, "Ada", [question])
+    first = sessions.answer(store, plan, question, text="data held out from training", scorer=scorer).attempt
+    second = sessions.answer(
+        store, plan, question, text="we tune hyperparameters and choose models with it", scorer=scorer
+    ).attempt
+    change = sessions.compare(first, second)
+    assert change.gained == ["Used to tune hyperparameters and choose models"]
+    assert change.lost == ["Data held out from training"]
+    assert plan.attempt_ids["validation-set"] == [first.id, second.id]
+
+
+def test_summary_has_best_last_and_most_missed(bank, store, scorer):
+    q1, q2 = bank.get("validation-set"), bank.get("overfitting")
+    plan = sessions.start(store, "Ada", [q1, q2])
+    sessions.answer(store, plan, q1, text="i am not sure", scorer=scorer)
+    sessions.answer(
+        store, plan, q1, text="data held out from training, used to tune hyperparameters", scorer=scorer
+    )
+    sessions.answer(store, plan, q2, text="no idea at all", scorer=scorer)
+    summary = sessions.summarize(store.attempts(session_id=plan.session_id))
+    rows = {r.question_id: r for r in summary.questions}
+    assert rows["validation-set"].attempts == 2 and rows["validation-set"].best == 100
+    assert rows["validation-set"].last == 100 and rows["overfitting"].best == 0
+    assert summary.most_missed[0][1] == 1 and summary.average == 50
+
+
+def test_weak_questions_come_back_when_due(bank, store, scorer):
+    question = bank.get("validation-set")
+    plan = sessions.start(store, "Ada", [question])
+    sessions.answer(store, plan, question, text="i do not know", scorer=scorer)
+    attempts = store.attempts(candidate="Ada")
+    now = datetime.now(UTC)
+    assert sessions.weak_questions(bank, attempts, now=now) == []  # missed today: due again tomorrow
+    assert [q.id for q in sessions.weak_questions(bank, attempts, now=now + timedelta(days=2))] == [
+        question.id
+    ]
+
+
+def test_answer_needs_exactly_one_of_text_or_audio(bank, store):
+    plan = sessions.start(store, "Ada", [])
+    with pytest.raises(ValueError):
+        sessions.answer(store, plan, bank.get("overfitting"))
