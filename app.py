@@ -1,16 +1,17 @@
-"""Streamlit front end (UI only; all logic lives in the `practice` package)."""
+"""interview-practice: the Streamlit entry point. UI only; the work is done in the `practice` package."""
+
+from __future__ import annotations
 
 import streamlit as st
 
-from practice.bank import BankError, load_bank
+from practice.offline import keep_hub_offline
 
-st.set_page_config(page_title="Interview practice", page_icon="🎙️")
-st.title("Interview practice")
-
-try:
-    bank = load_bank()
-except BankError as exc:
-    st.error(f"The question bank could not be loaded: {exc}")
-    st.stop()
-
-st.write(f"{len(bank)} questions in {len(bank.tracks)} tracks.")
+keep_hub_offline()
+st.set_page_config(page_title="Interview practice", page_icon="🎙️", layout="wide")
+st.navigation(
+    [
+        st.Page("pages/practice.py", title="Practice", icon="🎙️", default=True),
+        st.Page("pages/review.py", title="Review", icon="📝"),
+        st.Page("pages/progress.py", title="Progress", icon="📈"),
+    ]
+).run()

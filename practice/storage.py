@@ -21,7 +21,6 @@ import io
 import json
 import math
 import os
-import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -35,6 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 
+from practice.markdown import escape_markdown
 from practice.transcript import Transcript
 
 DATABASE_URL_ENV_VAR = "PRACTICE_DATABASE_URL"
@@ -996,22 +996,6 @@ def _attempt(r: Any, notes: tuple[Note, ...], overrides: tuple[KeyPointOverride,
 
 
 # --- exports --------------------------------------------------------------------------------------------
-
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~$&])")  # emphasis, code, links, HTML, headings, tables, math
-_MD_BLOCK_START = re.compile(r"^([-+=]|\d+(?=[.)]))")  # a list item, setext underline or numbered item
-
-
-def escape_markdown(text: str) -> str:
-    """User text shown literally in Markdown: no emphasis, links, headings, lists, math or HTML."""
-    lines = []
-    for line in str(text).replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        line = _MD_SPECIAL.sub(r"\\\1", line.strip())  # leading spaces would make a code block
-        match = _MD_BLOCK_START.match(line)
-        if match:
-            line = f"\\{line}" if not match.group(0).isdigit() else f"{match.group(0)}\\{line[match.end() :]}"
-        lines.append(line)
-    return "\n".join(lines)
-
 
 def _fmt_time(value: datetime | None) -> str:
     return _utc(value).strftime("%Y-%m-%d %H:%M UTC") if value else ""

@@ -1,21 +1,258 @@
+"""The Streamlit pages under AppTest with faked models (typed answers, a fake recogniser) and a temp DB."""
+
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+import practice.scoring as scoring
+from practice import speech_in, storage
+from practice.bank import load_bank
+from practice.scoring.coverage import CoverageScorer
+from practice.storage import StorageError, open_store
+from tests.conftest import FakeEmbedder, write
+from tests.test_sessions import BANK, FakeTranscriber
+
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
+TIMEOUT = 30
+HOSTILE = "<b>bold</b> *stars* [link](http://example.com) :red[red] $x$"
 
 
-def test_app_loads_the_bank():
-    at = AppTest.from_file(APP).run()
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    """A one-track bank, an empty database, and fake models, for each test."""
+    write(tmp_path / "bank" / "mine.yaml", BANK)
+    monkeypatch.setenv("PRACTICE_BANK_DIR", str(tmp_path / "bank"))
+    monkeypatch.setenv("PRACTICE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("PRACTICE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(scoring, "_scorer", CoverageScorer(FakeEmbedder()))
+    recogniser = FakeTranscriber("data held out from training and um used to tune hyperparameters")
+    monkeypatch.setattr(speech_in, "default_transcriber", lambda model=None, **_: recogniser)
+    st.cache_resource.clear()
+    yield recogniser
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def bank(env):
+    return load_bank(None)
+
+
+def app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     assert not at.exception
-    assert "questions in 4 tracks" in at.markdown[0].value
+    return at
 
 
-def test_app_explains_an_invalid_bank(tmp_path, monkeypatch):
-    (tmp_path / "bad.yaml").write_text("track: [")
-    monkeypatch.setenv("PRACTICE_BANK_DIR", str(tmp_path))
-    at = AppTest.from_file(APP).run()
+def start_practice(
+    at: AppTest, name: str = "Ada", count: int = 1, topics=("evaluation",), hide=False
+) -> AppTest:
+    at.text_input[0].input(name)
+    at.multiselect[0].set_value(list(topics))
+    at.number_input[0].set_value(count)
+    if hide:
+        at.checkbox[0].check()
+    at.button[0].click()  # the form's Start button
+    return at.run()
+
+
+def plan(at: AppTest):
+    return at.session_state["plan"]
+
+
+def type_answer(at: AppTest, text: str) -> AppTest:
+    at.text_area[0].input(text)
+    next(b for b in at.button if b.label == "Submit answer").click()
+    return at.run()
+
+
+def click(at: AppTest, label: str) -> AppTest:
+    next(b for b in at.button if b.label == label).click()
+    return at.run()
+
+
+def page_text(at: AppTest) -> str:
+    return "\n".join(m.value for m in [*at.markdown, *at.caption, *at.subheader, *at.info, *at.warning])
+
+
+def test_practice_reads_the_question_aloud_and_scores_a_typed_answer(env, bank):
+    at = start_practice(app())
     assert not at.exception
-    assert "could not be loaded" in at.error[0].value
+    assert "Question 1 of 1" in at.caption[0].value
+    assert len(at.get("audio")) == 1  # the question, read aloud
+    question = bank.get(plan(at).current)
+    assert at.subheader[0].value == question.question
+    at = type_answer(at, question.model_answer)
+    assert not at.exception
+    assert at.metric[0].label == "Coverage" and at.metric[0].value == "100/100"
+    text = page_text(at)
+    assert "✅" in text and ":green-background[" in text and "Model answer" in [e.label for e in at.expander]
+    with open_store() as store:
+        saved = store.attempts(candidate="ada")
+    assert len(saved) == 1 and saved[0].status == "scored" and saved[0].answer_mode == "typed"
+
+
+def test_spoken_answer_shows_transcript_times_and_delivery(env, bank):
+    at = start_practice(app(), topics=["evaluation"])
+    at.audio_input[0].set_value(("answer.wav", b"RIFF fake wav", "audio/wav"))
+    at = at.run()
+    assert not at.exception
+    text = page_text(at)
+    assert "#### Transcript" in text and "said at 0:" in text
+    assert [m.label for m in at.metric][:2] == ["Coverage", "Pace"]
+    assert "Fillers: um (0:" in text
+    assert len(at.get("audio")) == 2  # the question and the recording
+    with open_store() as store:
+        (saved,) = store.attempts()
+        assert saved.answer_mode == "audio" and store.audio(saved.id)[0] == b"RIFF fake wav"
+
+
+def test_silent_recording_is_kept_and_the_candidate_can_answer_again(env, bank):
+    env.text = None  # the recogniser hears nothing
+    at = start_practice(app())
+    at.audio_input[0].set_value(("answer.wav", b"RIFF silence", "audio/wav"))
+    at = at.run()
+    assert not at.exception
+    assert "No speech was heard" in at.warning[0].value and "was saved" in at.warning[0].value
+    assert len(at.audio_input) == 1  # a fresh recorder
+    with open_store() as store:
+        (saved,) = store.attempts()
+        assert saved.status == "failed" and store.audio(saved.id)[0] == b"RIFF silence"
+    env.text = "data held out from training"
+    at.audio_input[0].set_value(("again.wav", b"RIFF again", "audio/wav"))
+    at = at.run()
+    assert at.metric[0].label == "Coverage"
+
+
+def test_a_failed_save_keeps_the_answer_for_a_retry(env, bank, monkeypatch):
+    at = start_practice(app())
+    real = storage.Store.add_attempt
+    monkeypatch.setattr(
+        storage.Store,
+        "add_attempt",
+        lambda *a, **k: (_ for _ in ()).throw(StorageError("Could not save the attempt: the disk is full.")),
+    )
+    at = type_answer(at, "data held out from training")
+    assert "the disk is full" in at.error[0].value and "kept here" in at.error[0].value
+    assert at.session_state["pending"]["text"] == "data held out from training"
+    monkeypatch.setattr(storage.Store, "add_attempt", real)
+    at = click(at, "Retry saving")
+    assert not at.exception and at.metric[0].label == "Coverage"
+    assert "pending" not in at.session_state
+
+
+def test_retry_compares_with_the_previous_attempt_then_summary(env, bank):
+    at = start_practice(app(), count=2, topics=["evaluation"])
+    first = bank.get(plan(at).current)
+    at = type_answer(at, "i am not sure")
+    at = click(at, "Try again")
+    at = type_answer(at, first.model_answer)
+    assert at.metric[0].delta.startswith("+") and "since the last try" in at.metric[0].delta
+    assert "Points gained:" in page_text(at)
+    at = click(at, "Next question")
+    assert "Question 2 of 2" in at.caption[0].value
+    at = type_answer(at, "no idea")
+    at = click(at, "Finish")
+    assert at.title[0].value == "Session summary"
+    rows = at.dataframe[0].value
+    assert len(rows) == 2 and set(rows["attempts"]) == {2, 1}
+    assert "Points most often missed" in page_text(at)
+
+
+def test_hidden_question_text_and_empty_inputs(env):
+    at = app()
+    at.button[0].click()
+    at = at.run()
+    assert "Enter your name first" in at.error[0].value
+    at = start_practice(at, hide=True)
+    assert not at.subheader  # listen only
+    at.toggle[0].set_value(True)
+    at = at.run()
+    assert at.subheader[0].value
+    at = type_answer(at, "   ")
+    assert "The answer is empty" in at.error[0].value
+
+
+def seed(bank, when: datetime, name: str = "Ada", answers: dict[str, str] | None = None):
+    scorer = CoverageScorer(FakeEmbedder())
+    with open_store() as store:
+        for qid, text in (answers or {}).items():
+            question = bank.get(qid)
+            attempt = store.add_attempt(
+                name, question, answer_mode="typed", answer_text=text, created_at=when
+            )
+            store.set_result(attempt.id, scorer.score(question, text))
+
+
+def test_weak_questions_come_back(env, bank):
+    seed(bank, datetime.now(UTC) - timedelta(days=2), answers={"validation-set": "no idea"})
+    at = app()
+    at.text_input[0].input("Ada")
+    at.radio[0].set_value("My weak questions")
+    at = click(at, "Start")
+    assert plan(at).question_ids == ["validation-set"]
+
+
+def test_review_filters_plays_and_records_the_coachs_review(env, bank):
+    seed(bank, datetime.now(UTC), answers={"validation-set": "data held out from training " + HOSTILE})
+    seed(bank, datetime.now(UTC), name="Bob", answers={"overfitting": "memorises noise"})
+    at = app()
+    at.switch_page("pages/review.py")
+    at = at.run()
+    assert not at.exception
+    assert len(at.dataframe[0].value) == 2
+    at.selectbox[0].select("Ada")
+    at = at.run()
+    assert list(at.dataframe[0].value["candidate"]) == ["Ada"]
+    shown = page_text(at)
+    assert "<b>" not in shown and "bold\\</b\\>" in shown and "\\*stars\\*" in shown and "\\:red\\[" in shown
+    assert {b.label for b in at.get("download_button")} == {"Export Markdown", "Export CSV"}
+    # the coach marks point 2 covered, sets the score and leaves a note with markup in it
+    at.selectbox(key="kp-1-1").select("covered")
+    at.checkbox[0].check()
+    at.number_input[0].set_value(90.0)
+    at.text_area[0].input("Good start. <i>Mention tuning</i>")
+    at = click(at, "Save review")
+    assert not at.exception
+    with open_store() as store:
+        (attempt,) = store.attempts(candidate="Ada")
+    assert attempt.coach_coverage == 90 and attempt.key_point_status(1) == "covered"
+    assert attempt.notes[0].text == "Good start. <i>Mention tuning</i>"
+    shown = page_text(at)
+    assert "coach (coach): **90**" in shown and "\\<i\\>Mention tuning\\</i\\>" in shown
+
+
+def test_progress_page_shows_levels_chart_and_weak_questions(env, bank):
+    when = datetime.now(UTC) - timedelta(days=3)
+    seed(
+        bank,
+        when,
+        answers={
+            "validation-set": "held out from training, tune hyperparameters",
+            "overfitting": "no idea",
+            "test-set": "unbiased final estimate",
+        },
+    )
+    at = app()
+    at.switch_page("pages/progress.py")
+    at = at.run()
+    assert not at.exception
+    assert [m.label for m in at.metric] == ["Attempts", "Questions", "Average coverage"]
+    assert at.metric[0].value == "3"
+    assert "Current level: **basic**" in at.info[0].value
+    assert len(at.get("vega_lite_chart")) == 1
+    weakest = at.dataframe[2].value
+    assert weakest["question"].iloc[0] == "overfitting"
+    at = click(at, "Practise my 3 weak question(s) due now")
+    assert not at.exception and at.radio[0].value == "My weak questions"  # on the Practice page
+
+
+def test_an_invalid_bank_is_one_sentence(env, tmp_path, monkeypatch):
+    write(tmp_path / "broken" / "bad.yaml", "track: [")
+    monkeypatch.setenv("PRACTICE_BANK_DIR", str(tmp_path / "broken"))
+    at = app()
+    assert "The question bank is invalid" in at.error[0].value

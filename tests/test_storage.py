@@ -328,7 +328,7 @@ def test_markdown_export_keeps_user_text_literal(store: Store) -> None:
 def test_escape_markdown_neutralises_line_starts() -> None:
     assert escape_markdown("1. one\n- two\n    code\n> quote") == "1\\. one\n\\- two\ncode\n\\> quote"
     assert escape_markdown("12) x\n===\n+ y\na - b. c") == "12\\) x\n\\===\n\\+ y\na - b. c"
-    assert escape_markdown("![img](javascript:x)") == "!\\[img\\](javascript:x)"
+    assert escape_markdown("![img](javascript:x)") == "!\\[img\\](javascript\\:x)"
     assert escape_markdown("costs $5 & <tag>") == "costs \\$5 \\& \\<tag\\>"
 
 

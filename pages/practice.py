@@ -1,0 +1,213 @@
+"""Practice: pick a level, hear each question, answer out loud (or upload, or type), get feedback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from practice import sessions, ui
+from practice.bank import LEVELS, Question
+from practice.markdown import escape_markdown
+from practice.speech_in import AudioLimits
+from practice.storage import StorageError
+
+bank, store = ui.open_bank_and_store()
+state = st.session_state
+
+
+def setup() -> None:
+    st.title("Practice")
+    weak_requested = state.pop("start_weak", False)
+    with st.form("setup"):
+        known = [c.name for c in store.candidates()]
+        name = st.text_input(
+            "Your name",
+            value=state.get("candidate", ""),
+            help="A new name creates a profile. " + (f"Known: {', '.join(known[:20])}" if known else ""),
+        )
+        tracks = list(bank.tracks)
+        track = st.selectbox("Track", tracks, format_func=lambda t: bank.tracks[t].title)
+        level = st.selectbox("Level", LEVELS, index=LEVELS.index(state.get("level", "basic")))
+        topics = st.multiselect("Topics (all if none)", bank.topics())
+        count = st.number_input("Questions", min_value=1, max_value=20, value=5)
+        mode = st.radio(
+            "Questions to ask",
+            ["New questions", "My weak questions"],
+            index=1 if weak_requested else 0,
+            horizontal=True,
+            help="Weak questions: those whose last attempts missed key points, spaced out over days.",
+        )
+        hide = st.checkbox("Hide the question text (listen only, as in a real interview)")
+        max_minutes = st.slider("Longest answer (minutes)", 1, 10, 5)
+        started = st.form_submit_button("Start", type="primary")
+    if not started:
+        return
+    if not name.strip():
+        st.error("Enter your name first: your attempts are saved under it.")
+        return
+    if mode == "My weak questions":
+        chosen = sessions.weak_questions(bank, store.attempts(candidate=name), count=int(count))
+        if not chosen:
+            st.info("No weak questions are due: every question you answered is mastered or not due yet.")
+            return
+    else:
+        chosen = sessions.choose_questions(bank, track=track, level=level, topics=topics, count=int(count))
+        if not chosen:
+            st.warning("No questions match: choose another level or fewer topics.")
+            return
+    try:
+        state["plan"] = sessions.start(store, name, chosen)
+    except (StorageError, ValueError) as exc:
+        st.error(str(exc))
+        return
+    state.update(
+        candidate=name.strip(), level=level, hide_text=hide, limits=AudioLimits(max_seconds=max_minutes * 60)
+    )
+    st.rerun()
+
+
+def ask(plan: sessions.Plan) -> None:
+    question = bank.get(plan.current)
+    st.caption(
+        f"Question {plan.position + 1} of {len(plan.question_ids)} · {question.level} · {question.topic}"
+        f" · {plan.candidate}"
+    )
+    audio = ui.question_audio(question)
+    first_time = state.get("heard") != (plan.session_id, plan.position)
+    if audio:
+        st.audio(audio, format="audio/wav", autoplay=first_time)
+    state["heard"] = (plan.session_id, plan.position)
+    if not state.get("hide_text") or st.toggle("Show the question", key=f"show-{plan.position}"):
+        st.subheader(question.question)
+
+    if not ui.load_models():
+        st.stop()
+    tries = plan.attempt_ids.get(question.id, [])
+    round_key = f"{plan.session_id}-{plan.position}-{len(tries)}"
+    latest = store.attempt(tries[-1]) if tries else None
+    answering = latest is None or latest.status != "scored" or state.get("retry") == question.id
+
+    if answering:
+        if latest is not None and latest.status == "failed":
+            st.warning(f"{latest.error} Your last recording was saved; answer again below.")
+        ui.answer_timer(round_key)
+        record, upload, typed = st.tabs(["🎙️ Record", "📁 Upload", "⌨️ Type"])
+        with record:
+            recording = st.audio_input("Record your answer", key=f"rec-{round_key}")
+        with upload:
+            uploaded = st.file_uploader(
+                "A recording (WAV, WebM, OGG, MP3, M4A, FLAC)",
+                type=["wav", "webm", "ogg", "opus", "mp3", "m4a", "mp4", "flac"],
+                key=f"up-{round_key}",
+            )
+        with typed, st.form(f"typed-{round_key}"):
+            text = st.text_area("Type your answer", height=150)
+            typed_sent = st.form_submit_button("Submit answer")
+
+        submission = state.get("pending")
+        if submission is None and recording is not None:
+            submission = {
+                "audio": recording.getvalue(),
+                "mime": recording.type or "audio/wav",
+                "mode": "audio",
+            }
+        elif submission is None and uploaded is not None:
+            submission = {"audio": uploaded.getvalue(), "mime": uploaded.type or "", "mode": "upload"}
+        elif submission is None and typed_sent:
+            if not text.strip():
+                st.error("The answer is empty: type something, or record it instead.")
+                return
+            submission = {"text": text, "mode": "typed"}
+        if submission is not None:
+            judge(plan, question, submission)
+        return
+
+    previous = store.attempt(tries[-2]) if len(tries) > 1 else None
+    comparison = sessions.compare(previous, latest) if previous else None
+    if latest.has_audio and (saved := store.audio(latest.id)):
+        st.audio(saved[0], format=saved[1])
+    ui.show_attempt(latest, question, comparison=comparison)
+    again, nxt = st.columns(2)
+    if again.button("Try again", width="stretch"):
+        state["retry"] = question.id
+        st.rerun()
+    if nxt.button(
+        "Next question" if plan.position + 1 < len(plan.question_ids) else "Finish",
+        type="primary",
+        width="stretch",
+    ):
+        plan.advance()
+        state.pop("retry", None)
+        st.rerun()
+
+
+def judge(plan: sessions.Plan, question: Question, submission: dict[str, Any]) -> None:
+    """Save first; if saving fails keep the answer in memory and offer a retry, so nothing is lost."""
+    with st.status("Saving and scoring your answer…", expanded=True) as status:
+        try:
+            if "audio" in submission:
+                st.write("Saving the recording, then transcribing it…")
+            outcome = sessions.answer(
+                store,
+                plan,
+                question,
+                text=submission.get("text"),
+                audio=submission.get("audio"),
+                audio_mime=submission.get("mime") or "audio/wav",
+                mode=submission["mode"],
+                scorer=ui.scorer(),
+                transcriber=ui.transcriber(ui.whisper_model()),
+                limits=state.get("limits", AudioLimits()),
+            )
+        except StorageError as exc:
+            state["pending"] = submission
+            status.update(label="Your answer could not be saved.", state="error")
+            st.error(f"{exc} Your answer is kept here until it is saved.")
+            st.button("Retry saving", type="primary")
+            return
+        state.pop("pending", None)
+        status.update(label="Done.", state="complete", expanded=False)
+    if not outcome.error:
+        state.pop("retry", None)
+    st.rerun()  # shows the feedback, or the reason and a fresh recorder
+
+
+def summary(plan: sessions.Plan) -> None:
+    st.title("Session summary")
+    result = sessions.summarize(store.attempts(session_id=plan.session_id))
+    if result.average is not None:
+        st.metric("Average best coverage", f"{result.average:.0f}/100")
+    st.dataframe(
+        [
+            {
+                "question": r.question or r.question_id,
+                "attempts": r.attempts,
+                "best": None if r.best is None else round(r.best),
+                "last": None if r.last is None else round(r.last),
+            }
+            for r in result.questions
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+    if result.most_missed:
+        st.markdown("**Points most often missed**")
+        for text, times in result.most_missed:
+            st.markdown(f"- {escape_markdown(text)} ({times}×)")
+    if st.button("Start another session", type="primary"):
+        state.pop("plan", None)
+        st.rerun()
+
+
+plan = state.get("plan")
+if plan is None:
+    setup()
+elif plan.finished:
+    summary(plan)
+else:
+    ask(plan)
+    with st.sidebar:
+        if st.button("End session"):
+            plan.position = len(plan.question_ids)
+            st.rerun()

@@ -1,0 +1,107 @@
+"""Progress per candidate: averages by level and topic, coverage over time, weak questions, next level."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from practice import progress, ui
+from practice.bank import LEVELS
+from practice.markdown import escape_markdown
+
+bank, store = ui.open_bank_and_store()
+st.title("Progress")
+
+names = [c.name for c in store.candidates()]
+if not names:
+    st.info("No attempts yet: practise a few questions first.")
+    st.stop()
+wanted = st.session_state.get("candidate")
+candidate = st.selectbox("Candidate", names, index=names.index(wanted) if wanted in names else 0)
+attempts = progress.scored(store.attempts(candidate=candidate))
+if not attempts:
+    st.info("No scored attempts yet for this candidate.")
+    st.stop()
+
+top = st.columns(3)
+top[0].metric("Attempts", len(attempts))
+top[1].metric("Questions", len({a.question_id for a in attempts}))
+top[2].metric("Average coverage", f"{sum(a.effective_coverage for a in attempts) / len(attempts):.0f}")
+
+advice = progress.level_up(attempts)
+if advice.ready and advice.next_level:
+    st.success(f"You have mastered **{advice.level}**: move up to **{advice.next_level}**.")
+else:
+    st.info(f"Current level: **{advice.level}**." + ("" if advice.next_level else " This is the top level."))
+with st.expander("The rule for moving up"):
+    st.markdown(advice.rule)
+    for check in advice.checks:
+        st.markdown(f"{'✅' if check.met else '⬜'} {check.text}")
+
+left, right = st.columns(2)
+for column, title, groups in (
+    (left, "By level", progress.by_level(attempts)),
+    (right, "By topic", progress.by_topic(attempts)),
+):
+    column.markdown(f"#### {title}")
+    column.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "": g.name,
+                    "attempts": g.attempts,
+                    "questions": g.questions,
+                    "average": round(g.average_coverage),
+                }
+                for g in groups
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+st.markdown("#### Coverage over time")
+series = pd.DataFrame(
+    [
+        {"when": p.at, "coverage": p.coverage, "question": p.question_id, "level": p.level}
+        for p in progress.coverage_series(attempts)
+    ]
+)
+st.altair_chart(
+    alt.Chart(series)
+    .mark_line(point=True)
+    .encode(
+        x=alt.X("when:T", title=None),
+        y=alt.Y("coverage:Q", scale=alt.Scale(domain=[0, 100]), title="Coverage"),
+        color=alt.Color("level:N", sort=list(LEVELS), title="Level"),
+        tooltip=["when:T", "question:N", "coverage:Q", "level:N"],
+    )
+    .properties(height=260),
+    width="stretch",
+)
+
+st.markdown("#### Weakest questions")
+st.dataframe(
+    pd.DataFrame(
+        [
+            {
+                "question": s.question_id,
+                "level": s.level,
+                "attempts": s.attempts,
+                "last": round(s.last_coverage),
+                "missed last time": s.missed_last,
+            }
+            for s in progress.weakest_questions(attempts)
+        ]
+    ),
+    hide_index=True,
+    width="stretch",
+)
+due = progress.weak_queue(attempts, datetime.now(UTC))
+st.caption(escape_markdown(progress.REVIEW_RULE))
+if due and st.button(f"Practise my {len(due)} weak question(s) due now", type="primary"):
+    st.session_state.update(candidate=candidate, start_weak=True)
+    st.switch_page("pages/practice.py")

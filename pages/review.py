@@ -1,0 +1,153 @@
+"""Coach review: every saved attempt, filtered; audio, transcript, scores; notes, overrides, exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from practice import sessions, ui
+from practice.bank import LEVELS, UnknownQuestionError
+from practice.markdown import escape_markdown
+from practice.storage import KEY_POINT_STATUSES, StorageError, export_csv, export_markdown
+
+bank, store = ui.open_bank_and_store()
+st.title("Review attempts")
+
+ALL = "All"
+names = [c.name for c in store.candidates()]
+if not names:
+    st.info("No attempts yet: answers saved on the Practice page appear here.")
+    st.stop()
+
+row1 = st.columns(4)
+wanted = st.session_state.get("candidate")
+candidate = row1[0].selectbox(
+    "Candidate", [ALL, *names], index=(names.index(wanted) + 1) if wanted in names else 0
+)
+track = row1[1].selectbox("Track", [ALL, *bank.tracks])
+level = row1[2].selectbox("Level", [ALL, *LEVELS])
+today = dt.date.today()
+dates = row1[3].date_input("Dates", value=(today - dt.timedelta(days=30), today))
+start, end = dates if isinstance(dates, tuple) and len(dates) == 2 else (None, None)
+
+chosen = store.attempts(
+    candidate=None if candidate == ALL else candidate,
+    track=None if track == ALL else track,
+    level=None if level == ALL else level,
+    since=start,
+    until=end,
+)
+row2 = st.columns(2)
+question_ids = sorted({a.question_id for a in chosen})
+question_id = row2[0].selectbox("Question", [ALL, *question_ids])
+session_ids = list(dict.fromkeys(a.session_id for a in chosen if a.session_id))
+session_id = row2[1].selectbox(
+    "Session",
+    [ALL, *session_ids],
+    format_func=lambda s: (
+        s
+        if s == ALL
+        else next(
+            f"{a.created_at.astimezone():%Y-%m-%d %H:%M} · {a.candidate.name}"
+            for a in chosen
+            if a.session_id == s
+        )
+    ),
+)
+chosen = [
+    a
+    for a in chosen
+    if (question_id == ALL or a.question_id == question_id)
+    and (session_id == ALL or a.session_id == session_id)
+]
+
+st.caption(f"{len(chosen)} attempt(s)")
+if not chosen:
+    st.stop()
+exports = st.columns(2)
+label = "session" if session_id != ALL else (candidate if candidate != ALL else "attempts")
+stem = "".join(c if c.isalnum() else "-" for c in label.lower())
+exports[0].download_button(
+    "Export Markdown",
+    export_markdown(chosen, title=f"Interview practice: {label}"),
+    f"{stem}.md",
+    "text/markdown",
+)
+exports[1].download_button("Export CSV", export_csv(chosen), f"{stem}.csv", "text/csv")
+
+table = st.dataframe(
+    ui.attempt_rows(chosen),
+    hide_index=True,
+    on_select="rerun",
+    selection_mode="single-row",
+    width="stretch",
+    key="attempts",
+)
+rows = table.selection.rows if table and table.selection else []
+attempt = chosen[rows[0]] if rows else chosen[0]
+
+st.divider()
+st.subheader(f"{escape_markdown(attempt.candidate.name)} · {escape_markdown(attempt.question_id)}")
+st.caption(
+    f"{attempt.created_at.astimezone():%Y-%m-%d %H:%M} · {attempt.level} · {attempt.topic} · "
+    f"{attempt.answer_mode}"
+)
+if attempt.question:
+    st.markdown(f"**Question:** {escape_markdown(attempt.question)}")
+if attempt.has_audio and (audio := store.audio(attempt.id)):
+    st.audio(audio[0], format=audio[1])
+try:
+    question = bank.get(attempt.question_id)
+except UnknownQuestionError:
+    question = None
+ui.show_attempt(attempt, question, reveal_model_answer=question is not None)
+
+if attempt.status != "scored" and question is not None and st.button("Score again"):
+    if ui.load_models():
+        sessions.judge(
+            store, attempt, question, scorer=ui.scorer(), transcriber=ui.transcriber(ui.whisper_model())
+        )
+        st.rerun()
+
+st.markdown("#### Coach")
+for note in attempt.notes:
+    st.markdown(
+        f"> {escape_markdown(note.text)}  \n— {escape_markdown(note.author)}, "
+        f"{note.created_at.astimezone():%Y-%m-%d %H:%M}"
+    )
+with st.form(f"coach-{attempt.id}"):
+    author = st.text_input("Your name", value=st.session_state.get("coach", "coach"))
+    auto = "automatic"
+    statuses = []
+    for i, point in enumerate(attempt.key_points):
+        current = attempt.override(i)
+        statuses.append(
+            st.selectbox(
+                f"{i + 1}. {escape_markdown(point.get('text', ''))} (automatic: {point.get('status')})",
+                [auto, *KEY_POINT_STATUSES],
+                index=0 if current is None else 1 + KEY_POINT_STATUSES.index(current.status),
+                key=f"kp-{attempt.id}-{i}",
+            )
+        )
+    override = st.checkbox("Override the coverage score", value=attempt.coach_coverage is not None)
+    coverage = st.number_input(
+        "Coach's coverage", 0.0, 100.0, float(attempt.coach_coverage or attempt.coverage or 0), step=5.0
+    )
+    note = st.text_area("Add a note")
+    if st.form_submit_button("Save review", type="primary"):
+        try:
+            st.session_state["coach"] = author.strip() or "coach"
+            who = st.session_state["coach"]
+            for i, status in enumerate(statuses):
+                wanted_status = None if status == auto else status
+                if (attempt.override(i).status if attempt.override(i) else None) != wanted_status:
+                    store.override_key_point(attempt.id, i, wanted_status, who)
+            if override or attempt.coach_coverage is not None:
+                store.override_coverage(attempt.id, coverage if override else None, who)
+            if note.strip():
+                store.add_note(attempt.id, note, who)
+        except (StorageError, ValueError) as exc:
+            st.error(str(exc))
+        else:
+            st.rerun()

@@ -1,0 +1,263 @@
+"""Streamlit pieces shared by the pages: models and the database loaded once per process, and the feedback
+view used both right after an answer and on the coach's review page.
+
+Everything a user typed or said goes through `practice.markdown` before it is rendered.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+import streamlit.components.v1 as components
+
+from practice import scoring, speech_in, speech_out
+from practice.bank import Bank, Question, load_bank
+from practice.markdown import Highlight, escape_markdown, highlighted
+from practice.scoring.coverage import CoverageScorer
+from practice.sessions import Comparison
+from practice.storage import Attempt, Store, open_store
+
+STATUS_ICON = {"covered": "✅", "partial": "🟡", "missed": "❌"}
+WHISPER_MODELS = ("tiny.en", "base")
+
+
+# ------------------------------------------------------------------------ shared across browser sessions
+
+
+@st.cache_resource(show_spinner="Loading the question bank…")
+def bank() -> Bank:
+    return load_bank(None)
+
+
+@st.cache_resource(show_spinner="Opening the attempts database…")
+def store() -> Store:
+    return open_store()
+
+
+@st.cache_resource(show_spinner=False)
+def scorer() -> CoverageScorer:
+    return scoring.default_scorer()
+
+
+@st.cache_resource(show_spinner=False)
+def transcriber(model: str) -> speech_in.Transcriber:
+    return speech_in.default_transcriber(model)
+
+
+def whisper_model() -> str:
+    return st.session_state.get("whisper_model") or os.environ.get(speech_in.MODEL_ENV_VAR) or "tiny.en"
+
+
+def load_models() -> bool:
+    """First use in this process loads the models with visible progress; later sessions find them ready."""
+    if st.session_state.get("models_ready") == whisper_model():
+        return True
+    with st.status("Loading the speech and scoring models (the first time takes a few seconds)…") as status:
+        try:
+            st.write("Scoring model (all-MiniLM-L6-v2)…")
+            scorer()
+            st.write(f"Speech model (Whisper {whisper_model()})…")
+            transcriber(whisper_model())
+        except (scoring.ModelLoadError, speech_in.ModelLoadError) as exc:
+            status.update(label="A model could not be loaded.", state="error")
+            st.error(str(exc))
+            return False
+        status.update(label="Models ready.", state="complete", expanded=False)
+    st.session_state["models_ready"] = whisper_model()
+    return True
+
+
+def open_bank_and_store() -> tuple[Bank, Store]:
+    """Both, or a one-sentence error on the page and a stop."""
+    from practice.bank import BankError
+    from practice.storage import StorageError
+
+    try:
+        return bank(), store()
+    except BankError as exc:
+        st.error(f"The question bank is invalid: {exc}")
+    except StorageError as exc:
+        st.error(str(exc))
+    st.stop()
+    raise AssertionError("unreachable")
+
+
+# ---------------------------------------------------------------------------------------------- question
+
+
+def question_audio(question: Question) -> bytes | None:
+    rate = int(st.session_state.get("speech_rate", speech_out.DEFAULT_RATE))
+    try:
+        return speech_out.synthesize(question.question, rate=rate)
+    except speech_out.SpeechError as exc:
+        st.warning(f"The question cannot be read aloud: {exc}")
+        return None
+
+
+def answer_timer(key: str) -> None:
+    """A running clock in the browser (no server round trips); restarts when `key` changes."""
+    components.html(
+        f"""<!-- {key} --><div id="t" style="font:1rem sans-serif;color:#555">Answer time 0:00</div>
+<script>const s=Date.now();setInterval(()=>{{const e=Math.floor((Date.now()-s)/1000);
+const t="Answer time "+Math.floor(e/60)+":"+String(e%60).padStart(2,"0");
+document.getElementById("t").textContent=t}},500)
+</script>""",
+        height=30,
+    )
+
+
+# ---------------------------------------------------------------------------------------------- feedback
+
+
+def clock(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    return f"{int(seconds) // 60}:{int(seconds) % 60:02d}"
+
+
+def coverage_line(attempt: Attempt) -> str:
+    auto = "–" if attempt.coverage is None else f"{attempt.coverage:.0f}"
+    if attempt.coach_coverage is not None:
+        who = escape_markdown(attempt.coach_coverage_by or "coach")
+        return f"coach ({who}): **{attempt.coach_coverage:.0f}**, automatic {auto}"
+    if attempt.overrides:
+        return f"**{attempt.effective_coverage:.0f}** with the coach's key-point changes, automatic {auto}"
+    return f"automatic **{auto}**"
+
+
+def show_attempt(
+    attempt: Attempt,
+    question: Question | None,
+    *,
+    comparison: Comparison | None = None,
+    reveal_model_answer: bool = True,
+) -> None:
+    """Coverage, key points, transcript with evidence highlighted, delivery, follow-up, model answer."""
+    if attempt.status != "scored":
+        if attempt.error:
+            st.warning(attempt.error)
+        else:
+            st.info("This attempt has not been scored yet.")
+        if attempt.answer_text:
+            st.markdown(f"**Answer:** {escape_markdown(attempt.answer_text)}")
+        return
+
+    score = attempt.score or {}
+    points: list[dict[str, Any]] = attempt.key_points
+    delta = None if comparison is None else f"{comparison.coverage_change:+.0f} since the last try"
+    left, right = st.columns([1, 3])
+    left.metric("Coverage", f"{attempt.effective_coverage:.0f}/100", delta=delta)
+    right.markdown(f"Coverage: {coverage_line(attempt)}")
+    if comparison is not None and (comparison.gained or comparison.lost):
+        gained = "; ".join(escape_markdown(t) for t in comparison.gained) or "none"
+        lost = "; ".join(escape_markdown(t) for t in comparison.lost) or "none"
+        right.markdown(f"Points gained: {gained}  \nPoints lost: {lost}")
+
+    st.markdown("#### Key points")
+    for i, point in enumerate(points):
+        auto = point.get("status", "missed")
+        status = attempt.key_point_status(i) or auto
+        said = point.get("said_at")
+        when = f" · said at {clock(said)}" if said is not None and status != "missed" else ""
+        coach = f" · coach: **{status}** (automatic {auto})" if attempt.override(i) else ""
+        st.markdown(
+            f"{STATUS_ICON.get(status, '')} **{i + 1}.** {escape_markdown(point.get('text', ''))} "
+            f"· {status}{when}{coach}"
+        )
+        evidence = point.get("evidence")
+        if evidence and auto != "missed":
+            st.caption(f"“{escape_markdown(evidence.get('text', ''))}”")
+
+    st.markdown("#### Your answer" if attempt.transcript is None else "#### Transcript")
+    marks = [
+        Highlight(
+            p["evidence"]["start"],
+            p["evidence"]["end"],
+            f"{i + 1}" + (f" · {clock(p['said_at'])}" if p.get("said_at") is not None else ""),
+        )
+        for i, p in enumerate(points)
+        if p.get("evidence") and (attempt.key_point_status(i) or p.get("status")) != "missed"
+    ]
+    st.markdown(highlighted(attempt.answer_text, marks) or "_(empty)_")
+
+    if attempt.delivery:
+        show_delivery(attempt.delivery)
+    follow_up = score.get("follow_up")
+    if follow_up:
+        st.info(f"**Follow-up question:** {escape_markdown(follow_up)}")
+    if reveal_model_answer and question is not None:
+        with st.expander("Model answer"):
+            st.markdown(escape_markdown(question.model_answer))
+
+
+def show_delivery(delivery: dict[str, Any]) -> None:
+    st.markdown("#### How it was said")
+    cols = st.columns(4)
+    wpm = delivery.get("wpm")
+    cols[0].metric(
+        "Pace", "–" if wpm is None else f"{wpm:.0f} wpm", help="120-160 words per minute is comfortable"
+    )
+    cols[0].caption(delivery.get("pace") or "too short to tell")
+    fillers = delivery.get("fillers") or []
+    cols[1].metric("Fillers", len(fillers), help="um, uh, you know, I mean, like, ...")
+    cols[1].caption(f"{delivery.get('fillers_per_100', 0):.1f} per 100 words")
+    longest = delivery.get("longest_pause") or {}
+    cols[2].metric("Longest pause", f"{longest.get('duration', 0):.1f} s")
+    cols[2].caption(f"{len(delivery.get('long_pauses') or [])} over {delivery.get('long_pause', 2):g} s")
+    first = delivery.get("time_to_first_word")
+    cols[3].metric("First word after", "–" if first is None else f"{first:.1f} s")
+    for line in delivery.get("feedback") or []:
+        st.markdown(f"- {escape_markdown(line)}")
+    if fillers:
+        said = ", ".join(f"{escape_markdown(f['text'])} ({clock(f['start'])})" for f in fillers[:20])
+        st.caption(f"Fillers: {said}")
+    windows = [w for w in delivery.get("pace_windows") or [] if w.get("wpm") is not None]
+    if len(windows) > 1:
+        frame = pd.DataFrame(
+            {
+                "from": [clock(w["start"]) for w in windows],
+                "wpm": [w["wpm"] for w in windows],
+                "band": [w["band"] for w in windows],
+            }
+        )
+        chart = (
+            alt.Chart(frame)
+            .mark_bar()
+            .encode(
+                x=alt.X("from:N", sort=None, title="Part of the answer (start)"),
+                y=alt.Y("wpm:Q", title="Words per minute"),
+                color=alt.Color("band:N", title="Pace"),
+                tooltip=["from", "wpm", "band"],
+            )
+            .properties(height=180)
+        )
+        st.altair_chart(chart, width="stretch")
+    terms_used = delivery.get("domain_terms_used") or []
+    if terms_used:
+        st.caption("Domain terms you used: " + ", ".join(escape_markdown(t) for t in terms_used))
+
+
+def attempt_rows(attempts: Sequence[Attempt]) -> pd.DataFrame:
+    """A table of attempts; Streamlit shows DataFrame cells as plain text."""
+    return pd.DataFrame(
+        [
+            {
+                "id": a.id,
+                "when": a.created_at.astimezone().strftime("%Y-%m-%d %H:%M"),
+                "candidate": a.candidate.name,
+                "question": a.question_id,
+                "level": a.level,
+                "coverage": None if a.effective_coverage is None else round(a.effective_coverage),
+                "coach": "yes" if a.is_reviewed else "",
+                "notes": len(a.notes),
+                "status": a.status,
+                "answer": a.answer_mode,
+            }
+            for a in attempts
+        ]
+    )
