@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := espeak-ng
+APT_PACKAGES := espeak-ng chromium
 export HF_HUB_OFFLINE := 1
 
 .PHONY: run test lint install system-deps bench bank-check clean

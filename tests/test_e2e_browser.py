@@ -1,0 +1,184 @@
+"""End to end in real headless Chromium: the app on the bundled models, a spoken answer through the fake mic.
+
+Chromium's fake microphone plays a WAV that espeak-ng made from a good answer; `st.audio_input` records
+it, Whisper transcribes it and the feedback shows. A second browser session practises at the same time.
+Screenshots go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from practice.bank import load_bank
+from practice.speech_out import synthesize
+from practice.storage import open_store
+from tests.audio import encode, wav_samples
+
+pytestmark = pytest.mark.models
+playwright = pytest.importorskip("playwright.sync_api")
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("PRACTICE_CHROMIUM", "/usr/bin/chromium")
+QUESTION = "amd-neural-network-in-simple-terms"
+GOOD_ANSWER = (
+    "A neural network is made of layers of simple connected units, loosely inspired by neurons in the brain. "
+    "Each unit takes a weighted sum of its inputs and applies a nonlinear activation such as relu. "
+    "The network learns by adjusting its weights with backpropagation and gradient descent to reduce the "
+    "loss. It learns useful features straight from raw data, so nobody has to hand craft them, and that "
+    "is why it powers image recognition, speech and large language models."
+)
+TRAILING_SILENCE = 3.0  # the fake mic loops the file: stop recording inside this silence
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """The app on a one-question bank (so the question is known) and an empty database."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    tmp = tmp_path_factory.mktemp("e2e")
+    question = load_bank(None).get(QUESTION)
+    bank = {
+        "track": "e2e",
+        "title": "End to end",
+        "questions": [
+            {
+                "id": question.id,
+                "level": question.level,
+                "topic": question.topic,
+                "kind": question.kind,
+                "question": question.question,
+                "model_answer": question.model_answer,
+                "key_points": [{"text": k.text, "terms": list(k.terms)} for k in question.key_points],
+            }
+        ],
+    }
+    (tmp / "bank").mkdir()
+    (tmp / "bank" / "e2e.yaml").write_text(yaml.safe_dump(bank, sort_keys=False))
+    samples, rate = wav_samples(synthesize(GOOD_ANSWER))
+    padded = np.concatenate(
+        [np.zeros(int(0.5 * rate), np.float32), samples, np.zeros(int(TRAILING_SILENCE * rate), np.float32)]
+    )
+    mic = tmp / "answer.wav"
+    mic.write_bytes(encode(padded, rate))
+    port = free_port()
+    env = {
+        **os.environ,
+        "PRACTICE_BANK_DIR": str(tmp / "bank"),
+        "PRACTICE_DATA_DIR": str(tmp / "data"),
+        "PRACTICE_CACHE_DIR": str(tmp / "cache"),
+        "HF_HUB_OFFLINE": "1",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("the app did not start")
+        yield {"url": url, "mic": mic, "seconds": padded.size / rate, "db": tmp / "data" / "practice.db"}
+    finally:
+        server.terminate()
+        log = server.communicate(timeout=20)[0].decode(errors="replace")
+        (ARTIFACTS / "e2e-server.log").parent.mkdir(exist_ok=True)
+        (ARTIFACTS / "e2e-server.log").write_text(log)
+
+
+def test_spoken_answer_end_to_end_with_a_second_session_at_the_same_time(served):
+    ARTIFACTS.mkdir(exist_ok=True)
+    args = [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={served['mic']}",
+        "--autoplay-policy=no-user-gesture-required",
+    ]
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=args)
+        speaker = browser.new_context(viewport={"width": 1280, "height": 1600}).new_page()
+        typist = browser.new_context(viewport={"width": 1280, "height": 1600}).new_page()
+        for page, name in ((speaker, "Eve Speaker"), (typist, "Tom Typist")):
+            page.goto(served["url"])
+            page.get_by_role("textbox", name="Your name").fill(name)
+            page.get_by_role("button", name="Start").click()
+
+        # the question is read aloud and shown; the models load with visible progress
+        speaker.wait_for_selector("[data-testid=stAudioInput]", timeout=120_000)
+        assert speaker.locator("[data-testid=stAudio] audio, audio").count() >= 1
+        assert "what is a neural network" in speaker.get_by_role("heading").all_inner_texts()[0].lower()
+        speaker.screenshot(path=ARTIFACTS / "e2e-1-question.png", full_page=True)
+
+        # record through the fake microphone; meanwhile the other session types its answer
+        speaker.get_by_role("button", name="Record").click()
+        typist.wait_for_selector("[data-testid=stAudioInput]", timeout=120_000)
+        typist.get_by_role("tab", name="Type").click()
+        typist.get_by_role("textbox", name="Type your answer").fill(
+            "It is a model. <b>Not sure</b> about more."
+        )
+        typist.get_by_role("button", name="Submit answer").click()
+        speaker.wait_for_timeout(int((served["seconds"] - TRAILING_SILENCE + 1.0) * 1000))
+        speaker.get_by_role("button", name="Stop recording").click()
+
+        speaker.get_by_text("Coverage", exact=True).first.wait_for(timeout=120_000)
+        speaker.screenshot(path=ARTIFACTS / "e2e-2-feedback.png", full_page=True)
+        coverage = speaker.locator("[data-testid=stMetricValue]").first.inner_text()
+        assert int(coverage.split("/")[0]) >= 50, coverage
+        body = speaker.locator("section.main, [data-testid=stMain]").first.inner_text().lower()
+        assert "transcript" in body and "backpropagation" in body and "said at 0:" in body
+
+        typist.get_by_text("Coverage", exact=True).first.wait_for(timeout=120_000)
+        typist.screenshot(path=ARTIFACTS / "e2e-3-typed-session.png", full_page=True)
+        typed_body = typist.locator("[data-testid=stMain]").first.inner_text()
+        assert "<b>Not sure</b>" in typed_body  # shown as typed, not rendered as HTML
+        assert typist.locator("[data-testid=stMain] b", has_text="Not sure").count() == 0
+
+        # the attempt is on the review page
+        speaker.get_by_role("link", name="Review").click()
+        speaker.get_by_role("heading", name=f"Eve Speaker · {QUESTION}").wait_for(timeout=60_000)
+        speaker.screenshot(path=ARTIFACTS / "e2e-4-review.png", full_page=True)
+        assert speaker.locator("audio").count() >= 1
+        browser.close()
+
+    with open_store(f"sqlite:///{served['db']}") as store:
+        by_name = {a.candidate.name: a for a in store.attempts()}
+    assert set(by_name) == {"Eve Speaker", "Tom Typist"}
+    assert by_name["Eve Speaker"].answer_mode == "audio" and by_name["Eve Speaker"].status == "scored"
+    assert by_name["Tom Typist"].answer_mode == "typed" and by_name["Tom Typist"].transcript is None
+    assert by_name["Eve Speaker"].session_id != by_name["Tom Typist"].session_id
