@@ -231,6 +231,69 @@ def transcribe(file: Path, model: str | None, max_seconds: float, as_json: bool)
         click.echo(f"  - {line}", err=True)
 
 
+@main.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), required=True, help="Results: .csv or .jsonl."
+)
+@bank_option
+@model_options
+@click.option(
+    "--workers", type=click.IntRange(1, 16), default=2, show_default=True, help="Recordings at once."
+)
+def grade(
+    input_path: Path, output: Path, bank_dir: Path | None, model: str | None, max_seconds: float, workers: int
+) -> None:
+    """Grade a sheet of answers (CSV or JSONL, typed `answer` or `audio` path per row) into OUTPUT.
+
+    A row names a bank question by `question_id`, or brings its own `question`, `model_answer` and optional
+    `key_points`. Re-running on the same OUTPUT skips rows already graded. Exit status 1 if any row failed.
+    """
+    from practice.grading import GradingError, grade_file
+    from practice.scoring import default_scorer
+
+    bank = _load(bank_dir)
+    bar: Any = None
+
+    def on_start(total: int) -> None:
+        nonlocal bar
+        bar = click.progressbar(length=total, label="Grading", show_eta=True, show_pos=True, file=sys.stderr)
+        bar.__enter__()
+
+    def load_transcriber() -> Transcriber:
+        with _user_errors():
+            return Transcriber(model, cpu_threads=1 if workers > 1 else None, workers=workers)
+
+    try:
+        with _user_errors():
+            summary = grade_file(
+                input_path,
+                output,
+                bank=bank,
+                scorer=default_scorer,
+                transcriber=load_transcriber,
+                limits=AudioLimits(max_seconds=max_seconds),
+                workers=workers,
+                on_start=on_start,
+                on_progress=lambda n: bar.update(n),
+            )
+    except GradingError as exc:
+        raise UserError(str(exc)) from exc
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    for failure in summary.failed:
+        click.echo(f"Failed {failure.error}", err=True)
+    skipped = f", {summary.skipped} already graded" if summary.skipped else ""
+    click.echo(
+        f"Graded {summary.graded - len(summary.failed)} of {summary.total} rows into {output}{skipped}; "
+        f"{len(summary.failed)} failed.",
+        err=True,
+    )
+    if summary.failed:
+        sys.exit(1)
+
+
 def _clock(seconds: float) -> str:
     return f"{int(seconds) // 60}:{int(seconds) % 60:02d}"
 

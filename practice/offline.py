@@ -12,6 +12,7 @@ def keep_hub_offline() -> None:
     """Models come from installed packages; a user who wants a hub model sets HF_HUB_OFFLINE=0 themselves."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", os.environ["HF_HUB_OFFLINE"])
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # "Loading weights" bars on every start
 
 
 def bundled_embedding_model() -> Path:

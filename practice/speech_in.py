@@ -200,7 +200,16 @@ def resolve_model(name: str | None = None) -> str:
 class Transcriber:
     """One Whisper model; thread-safe (CTranslate2 queues concurrent calls), so share one per process."""
 
-    def __init__(self, model: str | None = None, *, filler_prompt: bool = True, beam_size: int = 5):
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        filler_prompt: bool = True,
+        beam_size: int = 5,
+        cpu_threads: int | None = None,
+        workers: int = 1,
+    ):
+        """`workers` > 1 lets that many threads transcribe at once (batch grading: one per core)."""
         keep_hub_offline()
         self.name = model or os.environ.get(MODEL_ENV_VAR) or DEFAULT_MODEL
         self.filler_prompt = filler_prompt
@@ -210,7 +219,11 @@ class Transcriber:
             from faster_whisper import WhisperModel
 
             self._model: WhisperModel = WhisperModel(
-                location, device="cpu", compute_type="int8", cpu_threads=os.cpu_count() or 1
+                location,
+                device="cpu",
+                compute_type="int8",
+                cpu_threads=cpu_threads or os.cpu_count() or 1,
+                num_workers=workers,
             )
         except Exception as exc:  # ctranslate2 and the hub raise many kinds
             hint = "" if Path(location).is_dir() else " (no such folder; downloading needs HF_HUB_OFFLINE=0)"
