@@ -997,6 +997,7 @@ def _attempt(r: Any, notes: tuple[Note, ...], overrides: tuple[KeyPointOverride,
 
 # --- exports --------------------------------------------------------------------------------------------
 
+
 def _fmt_time(value: datetime | None) -> str:
     return _utc(value).strftime("%Y-%m-%d %H:%M UTC") if value else ""
 
