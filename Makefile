@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := espeak-ng chromium
+APT_PACKAGES := espeak-ng
 export HF_HUB_OFFLINE := 1
 
 .PHONY: run test lint install system-deps bench bank-check clean
@@ -13,6 +13,7 @@ export HF_HUB_OFFLINE := 1
 run: install
 	$(BIN)/streamlit run app.py
 
+test: APT_PACKAGES += chromium  # the end-to-end browser test
 test: install
 	$(BIN)/python -m pytest
 
@@ -22,6 +23,9 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/scoring.py
+	$(BIN)/python bench/unseen.py
+	$(BIN)/python bench/speech.py
+	$(BIN)/python bench/grading.py
 
 bank-check: install
 	$(BIN)/practice bank check
