@@ -39,7 +39,19 @@ def setup() -> None:
             help="Weak questions: those whose last attempts missed key points, spaced out over days.",
         )
         hide = st.checkbox("Hide the question text (listen only, as in a real interview)")
-        max_minutes = st.slider("Longest answer (minutes)", 1, 10, 5)
+        with st.expander("Voice and speech recognition"):
+            voices = ui.voice_names()
+            voice = st.selectbox("Voice reading the questions", ["(default)", *voices])
+            rate = st.slider("Reading speed (words per minute)", 100, 240, state.get("speech_rate", 165), 5)
+            model = st.selectbox(
+                "Speech recognition model",
+                ui.WHISPER_MODELS,
+                index=ui.WHISPER_MODELS.index(ui.whisper_model())
+                if ui.whisper_model() in ui.WHISPER_MODELS
+                else 0,
+                help="tiny.en is fastest; base is more accurate and a little slower.",
+            )
+            max_minutes = st.slider("Longest answer (minutes)", 1, 10, 5)
         started = st.form_submit_button("Start", type="primary")
     if not started:
         return
@@ -62,7 +74,13 @@ def setup() -> None:
         st.error(str(exc))
         return
     state.update(
-        candidate=name.strip(), level=level, hide_text=hide, limits=AudioLimits(max_seconds=max_minutes * 60)
+        candidate=name.strip(),
+        level=level,
+        hide_text=hide,
+        limits=AudioLimits(max_seconds=max_minutes * 60),
+        voice=None if voice == "(default)" else voice,
+        speech_rate=rate,
+        whisper_model=model,
     )
     st.rerun()
 

@@ -90,10 +90,21 @@ def open_bank_and_store() -> tuple[Bank, Store]:
 # ---------------------------------------------------------------------------------------------- question
 
 
+@st.cache_resource(show_spinner=False)
+def voice_names() -> list[str]:
+    """English voices first choice (espeak-ng has 130 languages); every voice if none is English."""
+    try:
+        names = [v.name for v in speech_out.voices()]
+    except speech_out.SpeechError:
+        return []
+    english = [n for n in names if "english" in n.lower()]
+    return english or names
+
+
 def question_audio(question: Question) -> bytes | None:
     rate = int(st.session_state.get("speech_rate", speech_out.DEFAULT_RATE))
     try:
-        return speech_out.synthesize(question.question, rate=rate)
+        return speech_out.synthesize(question.question, voice=st.session_state.get("voice"), rate=rate)
     except speech_out.SpeechError as exc:
         st.warning(f"The question cannot be read aloud: {exc}")
         return None
