@@ -6,6 +6,7 @@ without Streamlit, so the flow is tested with a fake scorer and no microphone.
 
 from __future__ import annotations
 
+import logging
 import random
 from collections import Counter
 from collections.abc import Sequence
@@ -24,6 +25,8 @@ from practice.speech_in import (
     default_transcriber,
 )
 from practice.storage import AnswerMode, Attempt, Store
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -148,6 +151,10 @@ def judge(
             assessment = assess_text(question, attempt.answer_text, scorer)
     except (TranscriptionError, EmptyAnswerError) as exc:
         return Outcome(store.set_failed(attempt.id, str(exc)), None, str(exc))
+    except Exception as exc:  # a bug or a model failure: the saved answer must survive it
+        log.exception("scoring attempt %s failed", attempt.id)
+        reason = f"Scoring failed ({exc.__class__.__name__}); your answer is saved and can be scored again."
+        return Outcome(store.set_failed(attempt.id, reason), None, reason)
     result = assessment.to_dict()  # the score with each point's time in the recording and the follow-up
     result.pop("transcript", None)
     result.pop("delivery", None)

@@ -183,3 +183,17 @@ def test_answer_needs_exactly_one_of_text_or_audio(bank, store):
     plan = sessions.start(store, "Ada", [])
     with pytest.raises(ValueError):
         sessions.answer(store, plan, bank.get("overfitting"))
+
+
+def test_a_scorer_crash_keeps_the_answer_for_rescoring(bank, store, scorer, monkeypatch):
+    question = bank.get("validation-set")
+    plan = sessions.start(store, "Ada", [question])
+    monkeypatch.setattr(scorer, "score", lambda *a: 1 / 0)
+    outcome = sessions.answer(store, plan, question, text="data held out from training", scorer=scorer)
+    assert outcome.assessment is None and "Scoring failed (ZeroDivisionError)" in outcome.error
+    assert [a.id for a in store.unscored()] == [outcome.attempt.id]
+    monkeypatch.undo()
+    again = sessions.judge(
+        store, store.attempt(outcome.attempt.id), question, scorer=CoverageScorer(FakeEmbedder())
+    )
+    assert again.attempt.status == "scored" and again.attempt.answer_text == "data held out from training"
