@@ -66,18 +66,23 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
+
+        def timed(name: str, rows: list[dict[str, str]]) -> float:
+            write_rows(folder / f"{name}.csv", rows)
+            started = time.perf_counter()
+            summary = grade_file(
+                folder / f"{name}.csv",
+                folder / f"{name}-out.csv",
+                bank=bank,
+                scorer=lambda: scorer,
+                transcriber=lambda: transcriber,
+                workers=args.workers,
+            )
+            assert not summary.failed, summary.failed
+            return time.perf_counter() - started
+
         typed = [rng.choice(answers) for _ in range(args.typed)]
-        write_rows(folder / "typed.csv", [{"question_id": a.question.id, "answer": a.answer} for a in typed])
-        started = time.perf_counter()
-        summary = grade_file(
-            folder / "typed.csv",
-            folder / "typed-out.csv",
-            bank=bank,
-            scorer=lambda: scorer,
-            transcriber=lambda: transcriber,
-        )
-        typed_seconds = time.perf_counter() - started
-        assert not summary.failed, summary.failed
+        typed_seconds = timed("typed", [{"question_id": a.question.id, "answer": a.answer} for a in typed])
 
         spoken = rng.sample([a for a in answers if len(a.answer.split()) > 80], args.recordings)
         audio_seconds = 0.0
@@ -87,18 +92,7 @@ def main() -> None:
             audio_seconds += seconds_of(wav)
             (folder / f"{i}.wav").write_bytes(wav)
             rows.append({"question_id": a.question.id, "audio": f"{i}.wav"})
-        write_rows(folder / "audio.csv", rows)
-        started = time.perf_counter()
-        summary = grade_file(
-            folder / "audio.csv",
-            folder / "audio-out.csv",
-            bank=bank,
-            scorer=lambda: scorer,
-            transcriber=lambda: transcriber,
-            workers=args.workers,
-        )
-        audio_wall = time.perf_counter() - started
-        assert not summary.failed, summary.failed
+        audio_wall = timed("audio", rows)
 
     load = os.getloadavg()[0]
     table = "\n".join(
