@@ -21,6 +21,7 @@ import numpy as np
 import platformdirs
 
 from practice.offline import bundled_whisper_tiny_en, keep_hub_offline
+from practice.scoring.text import HESITATIONS
 from practice.transcript import Transcript, Word
 
 if TYPE_CHECKING:
@@ -31,7 +32,11 @@ MODEL_ENV_VAR = "PRACTICE_WHISPER_MODEL"
 DEFAULT_MODEL = "tiny.en"
 BUNDLED_MODELS = ("tiny.en", "base")
 # Whisper keeps "um" and "uh" when its context already contains them; without this it mostly drops them.
-FILLER_PROMPT = "Umm, let me think like, hmm... Okay, here's what I'm, like, thinking. Uh, so, you know."
+# Kept short: the longer "Umm, let me think like, hmm... Okay, here's what I'm, like, thinking." prompt
+# made tiny.en skip whole stretches of long answers (bench/speech.py).
+FILLER_PROMPT = "Um, uh, so, like, I mean, hmm."
+MAX_WORDS_PER_SECOND = 5.0  # fast speech is about 3.5
+LOOP_REPEATS = 8
 # What Whisper writes on silence or noise when the voice-activity filter lets a little through.
 HALLUCINATIONS = frozenset(
     {"you", "thank you", "thank you so much", "thanks for watching", "thank you for watching", "bye", "so"}
@@ -237,6 +242,18 @@ class Transcriber:
     ) -> Transcript:
         """Words with times, or NoSpeechError when nothing was said."""
         samples = audio if isinstance(audio, np.ndarray) else decode(audio, limits)
+        transcript, speech_seconds = self._run(samples, prompt=self.filler_prompt)
+        if self.filler_prompt and _looks_looped(transcript, speech_seconds):
+            # The filler prompt now and then sends Whisper into a loop ("Word. Word. Word. ..."); the
+            # same audio without it does not loop, at the cost of some fillers.
+            transcript, _ = self._run(samples, prompt=False)
+        if transcript.is_empty or _is_hallucination(transcript):
+            raise NoSpeechError(
+                "No speech was heard in the recording: check the microphone and answer again."
+            )
+        return transcript
+
+    def _run(self, samples: np.ndarray, *, prompt: bool) -> tuple[Transcript, float]:
         segments, info = self._model.transcribe(
             samples,
             language="en",
@@ -244,7 +261,7 @@ class Transcriber:
             word_timestamps=True,
             vad_filter=True,
             vad_parameters={"min_silence_duration_ms": 1000, "speech_pad_ms": 300},
-            initial_prompt=FILLER_PROMPT if self.filler_prompt else None,
+            initial_prompt=FILLER_PROMPT if prompt else None,
         )
         words = tuple(
             Word(w.word.strip(), float(w.start), float(w.end), float(w.probability))
@@ -252,12 +269,23 @@ class Transcriber:
             for w in (segment.words or ())
             if w.word.strip()
         )
-        transcript = Transcript(words=words, duration=float(info.duration), model=self.name)
-        if transcript.is_empty or _is_hallucination(transcript):
-            raise NoSpeechError(
-                "No speech was heard in the recording: check the microphone and answer again."
-            )
-        return transcript
+        speech = float(info.duration_after_vad or info.duration)
+        return Transcript(words=words, duration=float(info.duration), model=self.name), speech
+
+
+def _looks_looped(transcript: Transcript, speech_seconds: float) -> bool:
+    """More words than anyone can say (about 5 a second), or one word or pair said 8 times in a row."""
+    tokens = ["".join(c for c in w.text.lower() if c.isalnum()) for w in transcript.words]
+    if len(tokens) > MAX_WORDS_PER_SECOND * max(speech_seconds, 1.0):
+        return True
+    for step in (1, 2):
+        matches = 0
+        for i in range(step, len(tokens)):
+            same = tokens[i] == tokens[i - step] and tokens[i] not in HESITATIONS  # "um um um" is real
+            matches = matches + 1 if same and tokens[i] else 0
+            if matches >= (LOOP_REPEATS - 1) * step:
+                return True
+    return False
 
 
 def _is_hallucination(transcript: Transcript) -> bool:

@@ -12,11 +12,13 @@ from practice.speech_in import (
     AudioLimits,
     NoSpeechError,
     TranscriptionError,
+    _looks_looped,
     decode,
     default_transcriber,
     whisper_base_dir,
 )
 from practice.speech_out import synthesize
+from practice.transcript import Transcript, Word
 from tests.audio import encode, noise, silence, tone, wav_samples
 
 ANSWER = (
@@ -102,6 +104,18 @@ def test_length_limits():
 def test_unreadable_path(tmp_path):
     with pytest.raises(TranscriptionError, match="Could not read"):
         decode(tmp_path / "missing.wav")
+
+
+def timed(text: str) -> Transcript:
+    return Transcript(tuple(Word(w, i * 0.3, i * 0.3 + 0.25) for i, w in enumerate(text.split())), 60.0)
+
+
+def test_whisper_loops_are_recognised_but_hesitation_is_not():
+    assert _looks_looped(timed("so dropout " + "Word. " * 8), 30.0)
+    assert _looks_looped(timed("we use " + "the model " * 8), 30.0)
+    assert _looks_looped(timed("a " * 60), 10.0)  # 6 words a second
+    assert not _looks_looped(timed("um um um um um um um um um so dropout zeroes units"), 30.0)
+    assert not _looks_looped(timed("very very very good " + "idea " * 6), 30.0)
 
 
 # ------------------------------------------------------------------------------- with the real models
