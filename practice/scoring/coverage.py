@@ -9,19 +9,31 @@ A window's evidence for a point combines:
 * minus a penalty when the window is closer to the question than to the point (reading the question back),
 * plus lexical evidence: the point's content words and its listed terms found in the window, with words
   that already stand in the question discounted,
-* minus a penalty when the window negates or inverts the point ("does not", "lower" for "higher").
+* minus a penalty when the window negates or inverts the point ("does not", "lower" for "higher",
+  "B is bigger than A" for "A is bigger than B").
+
+Two ways turn these terms into one evidence score per window (`ScoringConfig.method`):
+
+* "formula" (the default): the hand-weighted sum above, weights tuned on half of eval/.
+* "learned" (`ScoringConfig.learned()`): a logistic model over the terms (`practice/scoring/matcher.py`),
+  fitted offline on public data (SemEval-2013 SciEntsBank/Beetle training answers and ArgKP-2021
+  train/dev, `bench/unseen.py --fit`); the evidence is the probability that the window states the point.
+
+Either way, a window that inverts the point (an antonym of one of its words, or its comparison turned
+round) is not evidence for it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 
 from practice.bank import KeyPoint, Question
 from practice.scoring.embedding import CachedEmbedder, Embedder
+from practice.scoring.matcher import Matcher, default_matcher
 from practice.scoring.text import (
     ANTONYMS,
     HESITATIONS,
@@ -29,15 +41,18 @@ from practice.scoring.text import (
     contains_phrase,
     content_stems,
     is_negated,
+    negation_scope,
     phrase_stems,
     repeated_runs,
     stem,
+    swapped_comparison,
     tokenize,
     windows,
     words,
 )
 
 Status = Literal["covered", "partial", "missed"]
+Method = Literal["learned", "formula"]
 NEGATION_REACH = 3  # a "not" up to this many words before a window still negates it ("i never use ...")
 
 
@@ -47,10 +62,23 @@ class EmptyAnswerError(ValueError):
 
 @dataclass(frozen=True)
 class ScoringConfig:
-    """Decision thresholds and weights; defaults tuned on half of eval/ (see bench/scoring.py)."""
+    """Decision thresholds and weights.
+
+    The default is the hand-weighted formula, weights and thresholds tuned on the tune half of eval/ (see
+    bench/scoring.py). `ScoringConfig.learned()` is the logistic matcher fitted on public data, with its
+    two thresholds chosen on the same half; it is measured beside the formula by bench/scoring.py and
+    bench/unseen.py but is not the default: it does not beat the formula on every data set.
+    """
 
     covered: float = 0.40  # evidence score at or above which a point is covered
     partial: float = 0.32  # at or above this (and below `covered`) a point is partial
+    method: Method = "formula"
+    matcher: Matcher | None = field(default=None, compare=False)  # None: the bundled matcher.json
+    # A window that inverts the point (an antonym, the comparison turned round) keeps this share of its
+    # evidence: saying the opposite is not credit. 1.0 leaves only the formula's contradiction_penalty
+    # (the scorer before issue 5).
+    inverted_factor: float = 0.0
+    # The formula's weights (method="formula"); question_projection also sets the learned topic-free term.
     lexical_weight: float = 1.5
     # Lexical evidence counts only in windows near the point: none below gate - 0.05, fully from gate + 0.05.
     lexical_gate: float = 0.2
@@ -59,6 +87,19 @@ class ScoringConfig:
     contradiction_penalty: float = 0.3
     question_word_weight: float = 0.25  # how much a key-point word that is also in the question counts
     window_sizes: tuple[int, ...] = (6, 12, 24)
+
+    @classmethod
+    def formula(cls, **changes: Any) -> ScoringConfig:
+        """The hand-weighted evidence formula with its eval/-tuned weights (the default)."""
+        return cls(**{"method": "formula", "covered": 0.40, "partial": 0.32, **changes})
+
+    @classmethod
+    def learned(cls, **changes: Any) -> ScoringConfig:
+        """The learned matcher (matcher.json), thresholds on its probability chosen on the tune half."""
+        return cls(**{"method": "learned", "covered": 0.20, "partial": 0.15, **changes})
+
+    def resolved_matcher(self) -> Matcher:
+        return self.matcher or default_matcher()
 
 
 @dataclass(frozen=True)
@@ -122,7 +163,15 @@ class EvidenceComponents:
     point_to_question: np.ndarray  # cosine(point, question), one per point
     to_question: np.ndarray  # cosine(window, question): (windows,), or (points, windows) when stacked
     lexical: np.ndarray  # 0-1 share of the point's words and terms found in the window
-    contradicted: np.ndarray  # bool: the window negates or inverts the point
+    negated: np.ndarray  # bool: a negation scoped to the point's words, or one the point has is missing
+    negated_anywhere: np.ndarray  # bool: window (and the 3 words before it) and point differ in negation
+    inverted: np.ndarray  # bool: an antonym of a point word, or the point's comparison turned around
+    length: np.ndarray  # words per window: (windows,), or (points, windows) when stacked
+
+    @property
+    def contradicted(self) -> np.ndarray:
+        """The window negates or inverts the point (what the report flags)."""
+        return self.negated_anywhere | self.inverted
 
     def topic_free_similarity(self, share: float) -> np.ndarray:
         """Cosine after removing `share` of the question's direction from point and window.
@@ -136,16 +185,44 @@ class EvidenceComponents:
         wq = np.atleast_2d(self.to_question)
         return (self.similarity - c * pq * wq) / np.sqrt(np.maximum((1 - c * pq**2) * (1 - c * wq**2), 1e-6))
 
+    def features(self, cfg: ScoringConfig) -> np.ndarray:
+        """(points, windows, len(FEATURES)): the learned matcher's inputs, in matcher.FEATURES order."""
+        shape = self.similarity.shape
+        to_question = np.broadcast_to(np.atleast_2d(self.to_question), shape)
+        return np.stack(
+            [
+                self.similarity,
+                self.topic_free_similarity(cfg.question_projection),
+                to_question,
+                np.maximum(0.0, to_question - self.similarity),
+                np.broadcast_to(self.point_to_question[:, None], shape),
+                self.lexical,
+                self.lexical * self.similarity,
+                self.negated,
+                self.negated_anywhere,
+                self.inverted,
+                np.log(np.maximum(np.broadcast_to(np.atleast_2d(self.length), shape), 1.0)),
+            ],
+            axis=-1,
+        ).astype(np.float32)
+
     def combine(self, cfg: ScoringConfig) -> np.ndarray:
-        similarity = self.topic_free_similarity(cfg.question_projection)
-        # a shared word alone is not evidence: lexical evidence fades in as the window nears the point
-        about_the_point = np.clip((self.similarity - cfg.lexical_gate) / 0.1 + 0.5, 0.0, 1.0)
-        return (
-            similarity
-            - cfg.question_penalty * np.maximum(0.0, np.atleast_2d(self.to_question) - self.similarity)
-            + cfg.lexical_weight * self.lexical * about_the_point
-            - cfg.contradiction_penalty * self.contradicted
-        )
+        """Per point and window, the evidence score the decision is made on."""
+        if cfg.method == "learned":
+            evidence = cfg.resolved_matcher().probability(self.features(cfg))
+        else:
+            similarity = self.topic_free_similarity(cfg.question_projection)
+            # a shared word alone is not evidence: lexical evidence fades in as the window nears the point
+            about_the_point = np.clip((self.similarity - cfg.lexical_gate) / 0.1 + 0.5, 0.0, 1.0)
+            evidence = (
+                similarity
+                - cfg.question_penalty * np.maximum(0.0, np.atleast_2d(self.to_question) - self.similarity)
+                + cfg.lexical_weight * self.lexical * about_the_point
+                - cfg.contradiction_penalty * self.contradicted
+            )
+        if cfg.inverted_factor == 1.0:
+            return evidence
+        return np.where(self.inverted, np.minimum(evidence, cfg.inverted_factor * evidence), evidence)
 
 
 @dataclass
@@ -158,6 +235,7 @@ class _Prepared:
     word_spans: list[tuple[int, int]]  # the same windows as [start, end) into words
     span_stems: list[list[str]]
     span_negated: list[bool]
+    span_reach: list[list[str]]  # a window's words and the NEGATION_REACH words before it
 
 
 def _prepare(answer: str, sizes: tuple[int, ...]) -> _Prepared:
@@ -176,6 +254,7 @@ def _prepare(answer: str, sizes: tuple[int, ...]) -> _Prepared:
         word_spans=word_spans,
         span_stems=[[stem(w) for w in kept[a:b]] for a, b in word_spans],
         span_negated=[is_negated(kept[max(0, a - NEGATION_REACH) : b]) for a, b in word_spans],
+        span_reach=[kept[max(0, a - NEGATION_REACH) : b] for a, b in word_spans],
     )
 
 
@@ -201,18 +280,31 @@ def _lexical_evidence(
     return out
 
 
-def _contradicts(point: KeyPoint, span_stems: list[list[str]], span_negated: list[bool]) -> np.ndarray:
-    """Whether each window negates the point or swaps one of its words for an opposite."""
+def _contradictions(point: KeyPoint, prep: _Prepared) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per window: (negated, negated_anywhere, inverted), see EvidenceComponents."""
     point_words = words(point.text)
     point_negated = is_negated(point_words)
     point_stems = {stem(w) for w in point_words}
+    targets = set(content_stems(point.text)).union(*(phrase_stems(t) for t in point.terms))
     opposites = set().union(*(ANTONYMS.get(s, frozenset()) for s in point_stems)) - point_stems
-    out = np.zeros(len(span_stems), dtype=bool)
-    for j, stems in enumerate(span_stems):
+    n = len(prep.span_stems)
+    negated, anywhere, inverted = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)
+    for j, stems in enumerate(prep.span_stems):
         present = set(stems)
-        inverted = bool(opposites & present) and not (point_stems & ANTONYMS.keys() & present)
-        out[j] = inverted or (span_negated[j] != point_negated)
-    return out
+        anywhere[j] = prep.span_negated[j] != point_negated
+        if point_negated:
+            negated[j] = not prep.span_negated[j]
+        else:
+            negated[j] = negation_scope(prep.span_reach[j], targets)
+        a, b = prep.word_spans[j]
+        # a window may cut a comparison short ("a penny is softer than a"): read it with a few words around
+        around = prep.words[max(0, a - NEGATION_REACH) : b + NEGATION_REACH]
+        swapped = swapped_comparison(point_words, around) if "than" in point_words else None
+        if swapped is not None:
+            inverted[j] = swapped
+        else:
+            inverted[j] = bool(opposites & present) and not (point_stems & ANTONYMS.keys() & present)
+    return negated, anywhere, inverted
 
 
 class CoverageScorer:
@@ -238,10 +330,16 @@ class CoverageScorer:
 
     def components(self, question: Question, answer: str) -> EvidenceComponents:
         """The per-window evidence terms before weighting (used by the benchmark to tune the weights)."""
-        prep = _prepare(answer, self.config.window_sizes)
-        return self._components(
-            question, prep, self.embedder.encode_windows([(prep.words, prep.word_spans)])[0]
-        )
+        return self.components_many([(question, answer)])[0]
+
+    def components_many(self, items: Sequence[tuple[Question, str]]) -> list[EvidenceComponents]:
+        """`components` for several answers with one batched embedding call."""
+        prepared = [_prepare(answer, self.config.window_sizes) for _, answer in items]
+        vectors = self.embedder.encode_windows([(p.words, p.word_spans) for p in prepared])
+        return [
+            self._components(question, prep, v)
+            for (question, _), prep, v in zip(items, prepared, vectors, strict=True)
+        ]
 
     def _components(self, question: Question, prep: _Prepared, spans: np.ndarray) -> EvidenceComponents:
         points = question.key_points
@@ -249,12 +347,17 @@ class CoverageScorer:
         point_vectors, question_vector = refs[:-1], refs[-1]
         question_stems = set(content_stems(question.question))
         w_q = self.config.question_word_weight
+        flags = [_contradictions(k, prep) for k in points]
+        negated, anywhere, inverted = (np.stack([f[i] for f in flags]) for i in range(3))
         return EvidenceComponents(
             similarity=point_vectors @ spans.T,
             point_to_question=point_vectors @ question_vector,
             to_question=spans @ question_vector,
             lexical=np.stack([_lexical_evidence(k, question_stems, prep.span_stems, w_q) for k in points]),
-            contradicted=np.stack([_contradicts(k, prep.span_stems, prep.span_negated) for k in points]),
+            negated=negated,
+            negated_anywhere=anywhere,
+            inverted=inverted,
+            length=np.array([b - a for a, b in prep.word_spans], dtype=np.float32),
         )
 
     def _score_prepared(self, question: Question, answer: str, prep: _Prepared, spans: np.ndarray) -> Score:

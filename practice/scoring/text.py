@@ -60,6 +60,46 @@ _ANTONYM_PAIRS = [
     ("biased", "unbiased"),
     ("sparse", "dense"),
     ("shallow", "deep"),
+    # general comparatives and states, not tied to any data set
+    ("heavier", "lighter"),
+    ("hotter", "colder"),
+    ("warmer", "cooler"),
+    ("longer", "shorter"),
+    ("stronger", "weaker"),
+    ("older", "newer"),
+    ("cheaper", "expensive"),
+    ("earlier", "later"),
+    ("above", "below"),
+    ("inside", "outside"),
+    ("open", "closed"),
+    ("complete", "incomplete"),
+    ("connected", "disconnected"),
+    ("connected", "separated"),
+    ("series", "parallel"),
+    ("conductor", "insulator"),
+    ("attract", "repel"),
+    ("absorb", "reflect"),
+    ("gain", "lose"),
+    ("expand", "contract"),
+    ("many", "few"),
+    ("most", "least"),
+    ("maximum", "minimum"),
+    ("possible", "impossible"),
+    ("able", "unable"),
+    ("likely", "unlikely"),
+    ("necessary", "unnecessary"),
+    ("safe", "unsafe"),
+    ("valid", "invalid"),
+    ("accurate", "inaccurate"),
+    ("balanced", "imbalanced"),
+    ("balanced", "unbalanced"),
+    ("include", "exclude"),
+    ("allow", "prevent"),
+    ("good", "bad"),
+    ("yes", "no"),
+    ("agree", "disagree"),
+    ("legal", "illegal"),
+    ("benefit", "harm"),
 ]
 
 _stemmer = snowballstemmer.stemmer("english")
@@ -105,6 +145,57 @@ def words(text: str) -> list[str]:
 def is_negated(tokens: list[str]) -> bool:
     """Whether a run of words carries a negation ("not", "never", "doesn't", ...)."""
     return any(w in NEGATORS or w.endswith("n't") for w in tokens)
+
+
+def negation_scope(tokens: list[str], targets: set[str], reach: int = 4) -> bool:
+    """Whether a negator stands up to `reach` words before one of the target stems ("no gap", "not
+    really connected"): a "not" elsewhere in the window says nothing about these words."""
+    for i, w in enumerate(tokens):
+        if w in NEGATORS or w.endswith("n't"):
+            if any(stem(t) in targets for t in tokens[i + 1 : i + 1 + reach]):
+                return True
+    return False
+
+
+def comparison(tokens: list[str]) -> tuple[frozenset[str], str, frozenset[str]] | None:
+    """The two sides of an "A is <comparative> than B" statement as content stems, and the comparative.
+
+    "a paperclip is softer than a penny" -> ({paperclip}, "softer", {penny}); None without "than".
+    Only the few words next to "than" are taken: the subject within 5 words before it, the object within
+    3 words after.
+    """
+    if "than" not in tokens:
+        return None
+    i = tokens.index("than")
+    if i < 2:
+        return None
+    comparative = tokens[i - 1]
+    if comparative in STOPWORDS - {"more", "less", "fewer"}:
+        return None
+    before = {stem(w) for w in tokens[max(0, i - 6) : i - 1] if w not in STOPWORDS and w not in NEGATORS}
+    after = {stem(w) for w in tokens[i + 1 : i + 4] if w not in STOPWORDS and w not in NEGATORS}
+    if not before or not after:
+        return None
+    return frozenset(before), stem(comparative), frozenset(after)
+
+
+def swapped_comparison(point: list[str], window: list[str]) -> bool | None:
+    """Whether the window compares the point's two sides the other way round ("a penny is softer than a
+    paperclip" for "a paperclip is softer than a penny"); an opposite comparative on swapped sides says
+    the same thing again ("a penny is harder than a paperclip"). None when either has no comparison."""
+    p, w = comparison(point), comparison(window)
+    if p is None or w is None:
+        return None
+    (p_before, p_cmp, p_after), (w_before, w_cmp, w_after) = p, w
+    straight = bool(p_before & w_before) and bool(p_after & w_after)
+    crossed = bool(p_before & w_after) and bool(p_after & w_before)
+    if straight == crossed:  # neither, or an overlap too vague to say
+        return None
+    opposite = w_cmp in ANTONYMS.get(p_cmp, frozenset())
+    same = w_cmp == p_cmp
+    if not (same or opposite):
+        return None
+    return crossed != opposite
 
 
 def content_stems(text: str) -> list[str]:
