@@ -18,8 +18,8 @@ test: install
 	$(BIN)/python -m pytest
 
 lint: install
-	$(BIN)/ruff check practice tests bench app.py
-	$(BIN)/ruff format --check practice tests bench app.py
+	$(BIN)/ruff check practice tests bench app.py pages
+	$(BIN)/ruff format --check practice tests bench app.py pages
 
 bench: install
 	$(BIN)/python bench/scoring.py
