@@ -306,12 +306,12 @@ def _transcriber(model: str | None) -> Transcriber:
 @contextlib.contextmanager
 def _user_errors() -> Iterator[None]:
     """The errors a user can act on, as one line; anything else is a bug and keeps its traceback."""
-    from practice.scoring import EmptyAnswerError, ModelLoadError
-    from practice.speech_in import ModelLoadError as SpeechModelLoadError
+    from practice.offline import ModelLoadError
+    from practice.scoring import EmptyAnswerError
 
     try:
         yield
-    except (TranscriptionError, EmptyAnswerError, ModelLoadError, SpeechModelLoadError) as exc:
+    except (TranscriptionError, EmptyAnswerError, ModelLoadError) as exc:
         raise UserError(str(exc)) from exc
 
 

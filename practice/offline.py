@@ -8,6 +8,10 @@ from pathlib import Path
 EMBEDDING_MODEL_ENV_VAR = "PRACTICE_EMBEDDING_MODEL"
 
 
+class ModelLoadError(RuntimeError):
+    """A model (speech or embedding) could not be found or loaded; the message says which and why."""
+
+
 def keep_hub_offline() -> None:
     """Models come from installed packages; a user who wants a hub model sets HF_HUB_OFFLINE=0 themselves."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

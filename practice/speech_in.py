@@ -20,7 +20,7 @@ import av
 import numpy as np
 import platformdirs
 
-from practice.offline import bundled_whisper_tiny_en, keep_hub_offline
+from practice.offline import ModelLoadError, bundled_whisper_tiny_en, keep_hub_offline
 from practice.scoring.text import HESITATIONS
 from practice.transcript import Transcript, Word
 
@@ -49,10 +49,6 @@ class TranscriptionError(ValueError):
 
 class NoSpeechError(TranscriptionError):
     """The recording decoded fine but holds no speech (silence, noise)."""
-
-
-class ModelLoadError(RuntimeError):
-    """The speech model could not be found or loaded."""
 
 
 @dataclass(frozen=True)

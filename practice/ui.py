@@ -18,6 +18,7 @@ import streamlit.components.v1 as components
 from practice import scoring, speech_in, speech_out
 from practice.bank import Bank, Question, load_bank
 from practice.markdown import Highlight, escape_markdown, highlighted
+from practice.offline import ModelLoadError
 from practice.scoring.coverage import CoverageScorer
 from practice.sessions import Comparison
 from practice.storage import Attempt, Store, open_store
@@ -63,7 +64,7 @@ def load_models() -> bool:
             scorer()
             st.write(f"Speech model (Whisper {whisper_model()})…")
             transcriber(whisper_model())
-        except (scoring.ModelLoadError, speech_in.ModelLoadError) as exc:
+        except ModelLoadError as exc:
             status.update(label="A model could not be loaded.", state="error")
             st.error(str(exc))
             return False

@@ -12,7 +12,7 @@ from typing import Protocol
 
 import numpy as np
 
-from practice.offline import embedding_model_location, keep_hub_offline
+from practice.offline import ModelLoadError, embedding_model_location, keep_hub_offline
 
 PRECISION_ENV_VAR = "PRACTICE_EMBEDDING_PRECISION"
 Span = tuple[int, int]  # [start, end) word indices
@@ -26,10 +26,6 @@ class Embedder(Protocol):
     def encode_windows(self, items: Sequence[tuple[list[str], list[Span]]]) -> list[np.ndarray]:
         """For each (words, windows): one L2-normalised row per window of those words."""
         ...
-
-
-class ModelLoadError(RuntimeError):
-    """The embedding model could not be loaded."""
 
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:
