@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import multiprocessing
+import os
 import sqlite3
 import threading
 from datetime import UTC, date, datetime, timedelta
@@ -58,9 +59,31 @@ def url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'practice.db'}"
 
 
-@pytest.fixture
-def store(tmp_path: Path):
-    with open_store(url(tmp_path)) as s:
+# Set to a PostgreSQL URL (e.g. postgresql+psycopg://practice:practice@localhost/practice_test, with
+# `pip install "psycopg[binary]"`) to run every test that uses `store` against PostgreSQL too. The
+# database is emptied first.
+POSTGRES_URL = os.environ.get("PRACTICE_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param(
+            "postgresql",
+            marks=pytest.mark.skipif(not POSTGRES_URL, reason="PRACTICE_TEST_POSTGRES_URL not set"),
+        ),
+    ]
+)
+def store(request, tmp_path: Path):
+    if request.param == "sqlite":
+        target = url(tmp_path)
+    else:
+        target = POSTGRES_URL
+        engine = sa.create_engine(target)
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        engine.dispose()
+    with open_store(target) as s:
         yield s
 
 
@@ -75,6 +98,8 @@ def test_first_open_creates_the_current_schema(tmp_path: Path, store: Store) -> 
     inspector = sa.inspect(store.engine)
     for table in metadata.sorted_tables:
         assert {c["name"] for c in inspector.get_columns(table.name)} == set(table.c.keys()), table.name
+    if store.engine.dialect.name != "sqlite":
+        return
     assert (tmp_path / "practice.db").exists()
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -460,6 +485,8 @@ def test_two_processes_write_to_one_new_sqlite_file(tmp_path: Path) -> None:
 
 
 def test_disk_full_is_a_clear_error_and_writes_nothing(store: Store) -> None:
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("fills a SQLite file to its page limit")
     ana = store.candidate("Ana")
     with store.engine.connect() as conn:
         pages = conn.exec_driver_sql("PRAGMA page_count").scalar()
