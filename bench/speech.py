@@ -507,8 +507,8 @@ def main() -> None:
     lines = [
         f"One run of `bench/speech.py{' --quick' if args.quick else ''}` on this {os.cpu_count()}-core "
         f"machine, {time.perf_counter() - started:.0f} s; load average (1, 5, 15 min) {load_before} at "
-        f"the start, {load_timing} when timing began, {load_after} at the end (other jobs were running, "
-        "so times are upper bounds). Filler prompt as shipped: "
+        f"the start, {load_timing} when timing began, {load_after} at the end (a load above the core count "
+        "means other jobs shared the CPU and times are upper bounds). Filler prompt as shipped: "
         f'"{speech_in.FILLER_PROMPT}"; old prompt: "{OLD_PROMPT}".',
         "",
         f"**Targets** (app defaults: {default.label}): full report for a {sixty.seconds:.0f} s answer in "
