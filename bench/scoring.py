@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
-import re
 import statistics
 import sys
 import time
@@ -26,6 +25,7 @@ from scipy.stats import spearmanr
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.readme import replace_block  # noqa: E402
 from practice.bank import load_bank  # noqa: E402
 from practice.evalset import LabelledAnswer, load_eval_set, split_by_question  # noqa: E402
 from practice.offline import keep_hub_offline  # noqa: E402
@@ -216,14 +216,7 @@ def main() -> None:
     table = "\n".join(lines)
     print(table)
     if args.readme:
-        text = args.readme.read_text()
-        block = f"<!-- bench:scoring -->\n{table}\n<!-- /bench:scoring -->"
-        text, n = re.subn(
-            r"<!-- bench:scoring -->.*?<!-- /bench:scoring -->", lambda _: block, text, flags=re.S
-        )
-        if not n:
-            sys.exit(f"{args.readme}: no <!-- bench:scoring --> block to replace")
-        args.readme.write_text(text)
+        replace_block(args.readme, "scoring", table)
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ from sklearn.metrics import average_precision_score, f1_score
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.readme import replace_block  # noqa: E402
 from practice.bank import Question, load_bank, make_question  # noqa: E402
 from practice.evalset import load_eval_set  # noqa: E402
 from practice.offline import keep_hub_offline  # noqa: E402
@@ -423,14 +424,7 @@ def main() -> None:
     table = report(semeval, argkp, methods, scorer, CoverageScorer(embedder, learned_cfg))
     print(table)
     if args.readme:
-        text = args.readme.read_text()
-        block = f"<!-- bench:unseen -->\n{table}\n<!-- /bench:unseen -->"
-        text, n = re.subn(
-            r"<!-- bench:unseen -->.*?<!-- /bench:unseen -->", lambda _: block, text, flags=re.S
-        )
-        if not n:
-            sys.exit(f"{args.readme}: no <!-- bench:unseen --> block to replace")
-        args.readme.write_text(text)
+        replace_block(args.readme, "unseen", table)
 
 
 def _split_back(flat: list[np.ndarray], topics: list[ArgKPTopic]) -> list[list[np.ndarray]]:
