@@ -172,3 +172,26 @@ def test_whisper_base_is_joined_from_its_two_packages(spoken_answer, tmp_path, m
     assert whisper_base_dir() == folder and (folder / "model.bin").stat().st_mtime_ns == before  # joined once
     transcript = default_transcriber("base").transcribe(spoken_answer)
     assert transcript.model == "base" and "inference" in transcript.text.lower()
+
+
+@pytest.mark.models
+def test_spoken_eval_answers_score_close_to_typed():
+    """espeak-ng reads eval answers; their transcripts' coverage stays near the typed answers' coverage."""
+    from practice.assess import assess_audio
+    from practice.bank import load_bank
+    from practice.evalset import load_eval_set
+    from practice.scoring import default_scorer
+
+    wanted = {
+        "amd-conflicting-metrics-precision-recall--partial",
+        "amd-supervised-vs-unsupervised-examples--strong",
+        "amd-optimizing-for-strict-latency--partial",
+    }
+    answers = [a for a in load_eval_set(load_bank(None)) if a.id in wanted]
+    assert len(answers) == len(wanted)
+    drift = []
+    for answer in answers:
+        typed = default_scorer().score(answer.question, answer.answer).coverage
+        spoken = assess_audio(answer.question, synthesize(answer.answer)).score.coverage
+        drift.append(abs(spoken - typed))
+    assert sum(drift) / len(drift) <= 15, drift  # bench/speech.py measures the mean on 40 answers
