@@ -18,8 +18,8 @@ test: install
 	$(BIN)/python -m pytest
 
 lint: install
-	$(BIN)/ruff check practice tests bench app.py pages
-	$(BIN)/ruff format --check practice tests bench app.py pages
+	$(BIN)/ruff check practice tests bench app.py views
+	$(BIN)/ruff format --check practice tests bench app.py views
 
 bench: install
 	$(BIN)/python bench/scoring.py

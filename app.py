@@ -10,8 +10,8 @@ keep_hub_offline()
 st.set_page_config(page_title="Interview practice", page_icon="🎙️", layout="wide")
 st.navigation(
     [
-        st.Page("pages/practice.py", title="Practice", icon="🎙️", default=True),
-        st.Page("pages/review.py", title="Review", icon="📝"),
-        st.Page("pages/progress.py", title="Progress", icon="📈"),
+        st.Page("views/practice.py", title="Practice", icon="🎙️", default=True),
+        st.Page("views/review.py", title="Review", icon="📝"),
+        st.Page("views/progress.py", title="Progress", icon="📈"),
     ]
 ).run()

@@ -133,13 +133,12 @@ def clock(seconds: float | None) -> str:
 
 
 def coverage_line(attempt: Attempt) -> str:
+    """The coach's coverage beside the automatic one (for reviewed attempts)."""
     auto = "–" if attempt.coverage is None else f"{attempt.coverage:.0f}"
     if attempt.coach_coverage is not None:
         who = escape_markdown(attempt.coach_coverage_by or "coach")
         return f"coach ({who}): **{attempt.coach_coverage:.0f}**, automatic {auto}"
-    if attempt.overrides:
-        return f"**{attempt.effective_coverage:.0f}** with the coach's key-point changes, automatic {auto}"
-    return f"automatic **{auto}**"
+    return f"**{attempt.effective_coverage:.0f}** with the coach's key-point changes, automatic {auto}"
 
 
 def show_attempt(
@@ -164,7 +163,8 @@ def show_attempt(
     delta = None if comparison is None else f"{comparison.coverage_change:+.0f} since the last try"
     left, right = st.columns([1, 3])
     left.metric("Coverage", f"{attempt.effective_coverage:.0f}/100", delta=delta)
-    right.markdown(f"Coverage: {coverage_line(attempt)}")
+    if attempt.is_reviewed:
+        right.markdown(f"Coverage: {coverage_line(attempt)}")
     if comparison is not None and (comparison.gained or comparison.lost):
         gained = "; ".join(escape_markdown(t) for t in comparison.gained) or "none"
         lost = "; ".join(escape_markdown(t) for t in comparison.lost) or "none"

@@ -202,7 +202,7 @@ def test_review_filters_plays_and_records_the_coachs_review(env, bank):
     seed(bank, datetime.now(UTC), answers={"validation-set": "data held out from training " + HOSTILE})
     seed(bank, datetime.now(UTC), name="Bob", answers={"overfitting": "memorises noise"})
     at = app()
-    at.switch_page("pages/review.py")
+    at.switch_page("views/review.py")
     at = at.run()
     assert not at.exception
     assert len(at.dataframe[0].value) == 2
@@ -239,7 +239,7 @@ def test_progress_page_shows_levels_chart_and_weak_questions(env, bank):
         },
     )
     at = app()
-    at.switch_page("pages/progress.py")
+    at.switch_page("views/progress.py")
     at = at.run()
     assert not at.exception
     assert [m.label for m in at.metric] == ["Attempts", "Questions", "Average coverage"]

@@ -104,4 +104,4 @@ due = progress.weak_queue(attempts, datetime.now(UTC))
 st.caption(escape_markdown(progress.REVIEW_RULE))
 if due and st.button(f"Practise my {len(due)} weak question(s) due now", type="primary"):
     st.session_state.update(candidate=candidate, start_weak=True)
-    st.switch_page("pages/practice.py")
+    st.switch_page("views/practice.py")
