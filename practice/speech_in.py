@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 SAMPLE_RATE = 16_000
 MODEL_ENV_VAR = "PRACTICE_WHISPER_MODEL"
 DEFAULT_MODEL = "tiny.en"
-BUNDLED_MODELS = ("tiny.en", "base")
 # Whisper keeps "um" and "uh" when its context already contains them; without this it mostly drops them.
 # Kept short: the longer "Umm, let me think like, hmm... Okay, here's what I'm, like, thinking." prompt
 # made tiny.en skip whole stretches of long answers (bench/speech.py).

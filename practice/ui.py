@@ -24,7 +24,7 @@ from practice.sessions import Comparison
 from practice.storage import Attempt, Store, open_store
 
 STATUS_ICON = {"covered": "✅", "partial": "🟡", "missed": "❌"}
-WHISPER_MODELS = ("tiny.en", "base")
+WHISPER_MODELS = ("tiny.en", "base")  # bundled (practice.speech_in.resolve_model)
 
 
 # ------------------------------------------------------------------------ shared across browser sessions
