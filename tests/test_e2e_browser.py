@@ -137,6 +137,8 @@ def test_spoken_answer_end_to_end_with_a_second_session_at_the_same_time(served)
         for page, name in ((speaker, "Eve Speaker"), (typist, "Tom Typist")):
             page.goto(served["url"])
             page.get_by_role("textbox", name="Your name").fill(name)
+            page.get_by_test_id("stSelectbox").filter(has_text="Level").click()
+            page.get_by_role("option", name="basic", exact=True).click()  # the level of the bank's question
             page.get_by_role("button", name="Start").click()
 
         # the question is read aloud and shown; the models load with visible progress
