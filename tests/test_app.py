@@ -260,3 +260,16 @@ def test_an_invalid_bank_is_one_sentence(env, tmp_path, monkeypatch):
     monkeypatch.setenv("PRACTICE_BANK_DIR", str(tmp_path / "broken"))
     at = app()
     assert "The question bank is invalid" in at.error[0].value
+
+
+def test_review_date_filter(env, bank):
+    seed(bank, datetime.now(UTC) - timedelta(days=40), answers={"overfitting": "memorises noise"})
+    seed(bank, datetime.now(UTC), answers={"test-set": "unbiased final estimate"})
+    at = app()
+    at.switch_page("views/review.py")
+    at = at.run()
+    assert "2 attempt(s)" in page_text(at)  # all dates until a range is picked
+    today = datetime.now(UTC).date()
+    at.date_input[0].set_value((today - timedelta(days=7), today))
+    at = at.run()
+    assert "1 attempt(s)" in page_text(at) and list(at.dataframe[0].value["question"]) == ["test-set"]

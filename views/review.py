@@ -27,8 +27,7 @@ candidate = row1[0].selectbox(
 )
 track = row1[1].selectbox("Track", [ALL, *bank.tracks])
 level = row1[2].selectbox("Level", [ALL, *LEVELS])
-today = dt.date.today()
-dates = row1[3].date_input("Dates", value=(today - dt.timedelta(days=30), today))
+dates = row1[3].date_input("Dates (all if none)", value=(), max_value=dt.date.today() + dt.timedelta(days=1))
 start, end = dates if isinstance(dates, tuple) and len(dates) == 2 else (None, None)
 
 chosen = store.attempts(
