@@ -10,6 +10,8 @@ import pytest
 
 from practice.scoring.embedding import encode_windows_separately
 from practice.scoring.text import STOPWORDS, stem, words
+from practice.speech_in import NoSpeechError
+from practice.transcript import Transcript, Word
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -49,3 +51,52 @@ def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+# A small bank for the flow, CLI, app and grading tests.
+BANK = """track: mine
+title: Mine
+questions:
+  - id: validation-set
+    level: basic
+    topic: evaluation
+    question: What is a validation set for?
+    model_answer: A validation set is held out from training. It is used to tune hyperparameters.
+    key_points:
+      - text: Data held out from training
+        follow_up: Where does the validation data come from?
+      - text: Used to tune hyperparameters and choose models
+        follow_up: What do you tune with it?
+  - id: overfitting
+    level: basic
+    topic: generalisation
+    question: What is overfitting?
+    model_answer: The model memorises noise in the training data. It then does badly on new data.
+  - id: test-set
+    level: basic
+    topic: evaluation
+    question: Why keep a separate test set?
+    model_answer: A test set gives an unbiased final estimate. It must not be used for tuning.
+  - id: attention
+    level: advanced
+    topic: transformers
+    question: What does attention compute?
+    model_answer: Attention weighs every token by its relevance to the current one.
+"""
+
+
+class FakeTranscriber:
+    """Hears `text` (spaced 0.4 s a word from 0.5 s) whatever the audio; None hears nothing."""
+
+    def __init__(self, text: str | None):
+        self.text = text
+        self.calls = 0
+
+    def transcribe(self, audio, limits=None):
+        self.calls += 1
+        if self.text is None:
+            raise NoSpeechError(
+                "No speech was heard in the recording: check the microphone and answer again."
+            )
+        words = tuple(Word(w, 0.5 + i * 0.4, 0.8 + i * 0.4) for i, w in enumerate(self.text.split()))
+        return Transcript(words, duration=words[-1].end + 0.5, model="fake")

@@ -14,8 +14,7 @@ from practice import speech_in, storage
 from practice.bank import load_bank
 from practice.scoring.coverage import CoverageScorer
 from practice.storage import StorageError, open_store
-from tests.conftest import FakeEmbedder, write
-from tests.test_sessions import BANK, FakeTranscriber
+from tests.conftest import BANK, FakeEmbedder, FakeTranscriber, write
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 30

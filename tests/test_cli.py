@@ -8,21 +8,7 @@ from click.testing import CliRunner
 import practice.scoring as scoring
 from practice.cli import main
 from practice.scoring import CoverageScorer
-from tests.conftest import FakeEmbedder, write
-
-BANK = """track: mine
-title: Mine
-questions:
-  - id: validation-set
-    level: basic
-    topic: evaluation
-    question: What is a validation set for?
-    model_answer: A validation set is held out from training. It is used to tune hyperparameters.
-    key_points:
-      - Data held out from training
-      - Used to tune hyperparameters and choose models
-      - Estimates how the model does on unseen data
-"""
+from tests.conftest import BANK, FakeEmbedder, write
 
 
 @pytest.fixture
@@ -81,7 +67,12 @@ def test_bank_list_unknown_track(runner):
 def test_bank_env_var_is_used(runner, bank_dir, monkeypatch):
     monkeypatch.setenv("PRACTICE_BANK_DIR", str(bank_dir))
     result = runner.invoke(main, ["bank", "list", "--json"])
-    assert [r["id"] for r in json.loads(result.stdout)] == ["validation-set"]
+    assert [r["id"] for r in json.loads(result.stdout)] == [
+        "validation-set",
+        "overfitting",
+        "test-set",
+        "attention",
+    ]
 
 
 def test_score_json(runner, bank_dir, fake_scorer):

@@ -15,8 +15,7 @@ from practice.cli import main
 from practice.grading import GradingError, grade_file
 from practice.scoring.coverage import CoverageScorer
 from tests.audio import encode, tone
-from tests.conftest import FakeEmbedder, write
-from tests.test_sessions import BANK, FakeTranscriber
+from tests.conftest import BANK, FakeEmbedder, FakeTranscriber, write
 
 
 class DecodingTranscriber(FakeTranscriber):
