@@ -214,7 +214,12 @@ class Transcriber:
         self.name = model or os.environ.get(MODEL_ENV_VAR) or DEFAULT_MODEL
         self.filler_prompt = filler_prompt
         self.beam_size = beam_size
-        location = resolve_model(self.name)
+        try:
+            location = resolve_model(self.name)
+        except OSError as exc:  # joining Whisper base needs about 150 MB in the cache folder
+            raise ModelLoadError(
+                f"Could not prepare the speech model {self.name!r} in {_data_dir()}: {exc.strerror or exc}."
+            ) from exc
         try:
             from faster_whisper import WhisperModel
 

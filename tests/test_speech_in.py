@@ -10,7 +10,9 @@ from scipy.signal import resample_poly
 
 from practice.speech_in import (
     AudioLimits,
+    ModelLoadError,
     NoSpeechError,
+    Transcriber,
     TranscriptionError,
     _looks_looped,
     decode,
@@ -195,3 +197,11 @@ def test_spoken_eval_answers_score_close_to_typed():
         spoken = assess_audio(answer.question, synthesize(answer.answer)).score.coverage
         drift.append(abs(spoken - typed))
     assert sum(drift) / len(drift) <= 15, drift  # bench/speech.py measures the mean on 40 answers
+
+
+def test_an_unwritable_cache_is_a_model_load_error(tmp_path, monkeypatch):
+    blocked = tmp_path / "cache"
+    blocked.write_text("a file where the cache folder should be")
+    monkeypatch.setenv("PRACTICE_CACHE_DIR", str(blocked))
+    with pytest.raises(ModelLoadError, match="Could not prepare the speech model 'base'"):
+        Transcriber("base")
