@@ -20,6 +20,7 @@ from practice.speech_in import (
     TranscriptionError,
     default_transcriber,
 )
+from practice.transcript import clock
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -190,12 +191,12 @@ def score(
     click.echo(f"{question.id}  ({question.track}, {question.level})")
     click.echo(question.question)
     if result.transcript is not None:
-        click.echo(f"\nTranscript ({_clock(result.transcript.duration)}, {result.transcript.model}):")
+        click.echo(f"\nTranscript ({clock(result.transcript.duration)}, {result.transcript.model}):")
         click.echo(textwrap.fill(result.transcript.text, 100, initial_indent="  ", subsequent_indent="  "))
     click.echo(f"\nCoverage: {result.score.coverage:.0f}/100\n")
     marks = {"covered": "[x]", "partial": "[~]", "missed": "[ ]"}
     for point, when in zip(result.score.key_points, result.said_at(), strict=True):
-        at = f" at {_clock(when)}" if when is not None else ""
+        at = f" at {clock(when)}" if when is not None else ""
         click.echo(
             f"{marks[point.status]} {point.status:<8} {point.key_point.text}  (score {point.score:.2f}{at})"
         )
@@ -225,7 +226,7 @@ def transcribe(file: Path, model: str | None, max_seconds: float, as_json: bool)
         return
     click.echo(textwrap.fill(transcript.text, 100))
     click.echo(
-        f"\n{len(transcript.words)} words in {_clock(transcript.duration)} ({transcript.model})", err=True
+        f"\n{len(transcript.words)} words in {clock(transcript.duration)} ({transcript.model})", err=True
     )
     for line in delivery.feedback():
         click.echo(f"  - {line}", err=True)
@@ -292,10 +293,6 @@ def grade(
     )
     if summary.failed:
         sys.exit(1)
-
-
-def _clock(seconds: float) -> str:
-    return f"{int(seconds) // 60}:{int(seconds) % 60:02d}"
 
 
 def _transcriber(model: str | None) -> Transcriber:

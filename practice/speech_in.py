@@ -22,7 +22,7 @@ import platformdirs
 
 from practice.offline import ModelLoadError, bundled_whisper_tiny_en, keep_hub_offline
 from practice.scoring.text import HESITATIONS
-from practice.transcript import Transcript, Word
+from practice.transcript import Transcript, Word, clock
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
@@ -59,11 +59,6 @@ class AudioLimits:
 DEFAULT_LIMITS = AudioLimits()
 
 # ---------------------------------------------------------------------------------------------- decoding
-
-
-def _minutes(seconds: float) -> str:
-    seconds = round(seconds)
-    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 def decode(audio: bytes | str | Path, limits: AudioLimits = DEFAULT_LIMITS) -> np.ndarray:
@@ -122,8 +117,8 @@ def decode(audio: bytes | str | Path, limits: AudioLimits = DEFAULT_LIMITS) -> n
     declared = _riff_declared_seconds(data, seconds) or declared
     if declared is not None and declared > 2 and seconds < 0.9 * declared:
         raise TranscriptionError(
-            f"The recording is cut off: it should last {_minutes(declared)} but only "
-            f"{_minutes(seconds)} could be read. Record or upload it again."
+            f"The recording is cut off: it should last {clock(round(declared))} but only "
+            f"{clock(round(seconds))} could be read. Record or upload it again."
         )
     if seconds < limits.min_seconds:
         raise TranscriptionError(
@@ -146,7 +141,7 @@ def _riff_declared_seconds(data: bytes, seconds: float) -> float | None:
 
 def _too_long(seconds: float, limits: AudioLimits) -> TranscriptionError:
     return TranscriptionError(
-        f"The recording is {_minutes(seconds)} long, over the {_minutes(limits.max_seconds)} limit: "
+        f"The recording is {clock(round(seconds))} long, over the {clock(round(limits.max_seconds))} limit: "
         "give a shorter answer or raise the limit."
     )
 

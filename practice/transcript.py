@@ -6,6 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 
+def clock(seconds: float) -> str:
+    """A moment in (or length of) a recording as m:ss, whole seconds: 0:31."""
+    s = int(max(0.0, seconds))
+    return f"{s // 60}:{s % 60:02d}"
+
+
 @dataclass(frozen=True)
 class Word:
     text: str  # as Whisper wrote it, without surrounding spaces ("Dropout," "um")

@@ -22,6 +22,7 @@ from practice.offline import ModelLoadError
 from practice.scoring.coverage import CoverageScorer
 from practice.sessions import Comparison
 from practice.storage import Attempt, Store, open_store
+from practice.transcript import clock
 
 STATUS_ICON = {"covered": "✅", "partial": "🟡", "missed": "❌"}
 WHISPER_MODELS = ("tiny.en", "base")  # bundled (practice.speech_in.resolve_model)
@@ -124,12 +125,6 @@ document.getElementById("t").textContent=t}},500)
 
 
 # ---------------------------------------------------------------------------------------------- feedback
-
-
-def clock(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    return f"{int(seconds) // 60}:{int(seconds) % 60:02d}"
 
 
 def coverage_line(attempt: Attempt) -> str:

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from practice.scoring.text import NEGATORS, STOPWORDS, contains_phrase, phrase_stems, stem
 from practice.scoring.text import words as split_words
-from practice.transcript import Word
+from practice.transcript import Word, clock
 
 Band = Literal["slow", "a bit slow", "comfortable", "a bit fast", "fast"]
 
@@ -172,7 +172,7 @@ class Delivery:
             if last is not None and last.band == "fast" and self.pace != "fast" and last.wpm is not None:
                 lines.append(
                     f"You sped up towards the end: {round(last.wpm)} words per minute from "
-                    f"{_clock(last.start)}. Keep the last point as steady as the first."
+                    f"{clock(last.start)}. Keep the last point as steady as the first."
                 )
         n = len(self.fillers)
         if n >= MIN_FILLERS_TO_MENTION and self.fillers_per_100 >= NOTICEABLE_FILLERS_PER_100:
@@ -183,11 +183,11 @@ class Delivery:
         if self.long_pauses and self.longest_pause is not None:
             p = self.longest_pause
             if len(self.long_pauses) == 1:
-                lines.append(f"Your longest pause was {p.duration:.1f} s at {_clock(p.start)}.")
+                lines.append(f"Your longest pause was {p.duration:.1f} s at {clock(p.start)}.")
             else:
                 lines.append(
                     f"You paused for more than {self.long_pause:g} s {len(self.long_pauses)} times; "
-                    f"the longest was {p.duration:.1f} s at {_clock(p.start)}."
+                    f"the longest was {p.duration:.1f} s at {clock(p.start)}."
                 )
         if self.time_to_first_word is not None and self.time_to_first_word > SLOW_START:
             lines.append(
@@ -544,11 +544,6 @@ def _domain_terms(
             term
         )
     return tuple(used), tuple(missed)
-
-
-def _clock(seconds: float) -> str:
-    s = int(max(0.0, seconds))
-    return f"{s // 60}:{s % 60:02d}"
 
 
 def _round_or_none(x: float | None, digits: int) -> float | None:
