@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import platformdirs
+
 EMBEDDING_MODEL_ENV_VAR = "PRACTICE_EMBEDDING_MODEL"
+CACHE_ENV_VAR = "PRACTICE_CACHE_DIR"
 
 
 class ModelLoadError(RuntimeError):
@@ -17,6 +20,11 @@ def keep_hub_offline() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", os.environ["HF_HUB_OFFLINE"])
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # "Loading weights" bars on every start
+
+
+def cache_root() -> Path:
+    """Rebuildable files (spoken questions, the joined Whisper base): the user cache folder, or the env's."""
+    return Path(os.environ.get(CACHE_ENV_VAR) or platformdirs.user_cache_dir("interview-practice"))
 
 
 def bundled_embedding_model() -> Path:

@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING
 
 import av
 import numpy as np
-import platformdirs
 
-from practice.offline import ModelLoadError, bundled_whisper_tiny_en, keep_hub_offline
+from practice.offline import ModelLoadError, bundled_whisper_tiny_en, cache_root, keep_hub_offline
 from practice.scoring.text import HESITATIONS
 from practice.transcript import Transcript, Word, clock
 
@@ -150,8 +149,7 @@ def _too_long(seconds: float, limits: AudioLimits) -> TranscriptionError:
 
 
 def _data_dir() -> Path:
-    root = os.environ.get("PRACTICE_CACHE_DIR") or platformdirs.user_cache_dir("interview-practice")
-    return Path(root) / "models"
+    return cache_root() / "models"
 
 
 def whisper_base_dir() -> Path:

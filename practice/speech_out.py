@@ -12,9 +12,8 @@ import wave
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
+from practice.offline import cache_root
 
-CACHE_ENV_VAR = "PRACTICE_CACHE_DIR"
 SYNTHESIS_ATTEMPTS = 3
 DEFAULT_RATE = 165  # words per minute: espeak's 200 is brisk for an interview question
 
@@ -34,8 +33,7 @@ class Voice:
 
 
 def cache_dir() -> Path:
-    root = os.environ.get(CACHE_ENV_VAR) or platformdirs.user_cache_dir("interview-practice")
-    return Path(root) / "speech"
+    return cache_root() / "speech"
 
 
 _default_voice: list[str] = []  # the engine's own voice, remembered because pyttsx3 reuses one engine
