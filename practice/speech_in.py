@@ -268,7 +268,7 @@ class Transcriber:
 
 def _looks_looped(transcript: Transcript, speech_seconds: float) -> bool:
     """More words than anyone can say (about 5 a second), or one word or pair said 8 times in a row."""
-    tokens = ["".join(c for c in w.text.lower() if c.isalnum()) for w in transcript.words]
+    tokens = _plain_words(transcript)
     if len(tokens) > MAX_WORDS_PER_SECOND * max(speech_seconds, 1.0):
         return True
     for step in (1, 2):
@@ -282,8 +282,12 @@ def _looks_looped(transcript: Transcript, speech_seconds: float) -> bool:
 
 
 def _is_hallucination(transcript: Transcript) -> bool:
-    said = " ".join("".join(c for c in w.text.lower() if c.isalnum() or c == " ") for w in transcript.words)
-    return " ".join(said.split()) in HALLUCINATIONS
+    return " ".join(w for w in _plain_words(transcript) if w) in HALLUCINATIONS
+
+
+def _plain_words(transcript: Transcript) -> list[str]:
+    """Lowercase letters and digits of each word ("Thank" "you." -> "thank" "you")."""
+    return ["".join(c for c in w.text.lower() if c.isalnum()) for w in transcript.words]
 
 
 _TRANSCRIBERS: dict[tuple[str, bool], Transcriber] = {}
