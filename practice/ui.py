@@ -166,9 +166,9 @@ def show_attempt(
         right.markdown(f"Points gained: {gained}  \nPoints lost: {lost}")
 
     st.markdown("#### Key points")
-    for i, point in enumerate(points):
+    statuses = [attempt.key_point_status(i) or p.get("status", "missed") for i, p in enumerate(points)]
+    for i, (point, status) in enumerate(zip(points, statuses, strict=True)):
         auto = point.get("status", "missed")
-        status = attempt.key_point_status(i) or auto
         said = point.get("said_at")
         when = f" · said at {clock(said)}" if said is not None and status != "missed" else ""
         coach = f" · coach: **{status}** (automatic {auto})" if attempt.override(i) else ""
@@ -188,7 +188,7 @@ def show_attempt(
             f"{i + 1}" + (f" · {clock(p['said_at'])}" if p.get("said_at") is not None else ""),
         )
         for i, p in enumerate(points)
-        if p.get("evidence") and (attempt.key_point_status(i) or p.get("status")) != "missed"
+        if p.get("evidence") and statuses[i] != "missed"
     ]
     st.markdown(highlighted(attempt.answer_text, marks) or "_(empty)_")
 

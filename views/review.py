@@ -118,9 +118,10 @@ for note in attempt.notes:
 with st.form(f"coach-{attempt.id}"):
     author = st.text_input("Your name", value=st.session_state.get("coach", "coach"))
     auto = "automatic"
-    statuses = []
+    statuses, coach_statuses = [], []
     for i, point in enumerate(attempt.key_points):
         current = attempt.override(i)
+        coach_statuses.append(None if current is None else current.status)
         statuses.append(
             st.selectbox(
                 f"{i + 1}. {escape_markdown(point.get('text', ''))} (automatic: {point.get('status')})",
@@ -138,9 +139,9 @@ with st.form(f"coach-{attempt.id}"):
         try:
             st.session_state["coach"] = author.strip() or "coach"
             who = st.session_state["coach"]
-            for i, status in enumerate(statuses):
+            for i, (status, before) in enumerate(zip(statuses, coach_statuses, strict=True)):
                 wanted_status = None if status == auto else status
-                if (attempt.override(i).status if attempt.override(i) else None) != wanted_status:
+                if before != wanted_status:
                     store.override_key_point(attempt.id, i, wanted_status, who)
             if override or attempt.coach_coverage is not None:
                 store.override_coverage(attempt.id, coverage if override else None, who)
