@@ -143,7 +143,7 @@ def test_spoken_answer_end_to_end_with_a_second_session_at_the_same_time(served)
 
         # the question is read aloud and shown; the models load with visible progress
         speaker.wait_for_selector("[data-testid=stAudioInput]", timeout=120_000)
-        assert speaker.locator("[data-testid=stAudio] audio, audio").count() >= 1
+        speaker.locator("audio").first.wait_for(state="attached", timeout=30_000)
         assert "what is a neural network" in speaker.get_by_role("heading").all_inner_texts()[0].lower()
         speaker.screenshot(path=ARTIFACTS / "e2e-1-question.png", full_page=True)
 
@@ -159,6 +159,7 @@ def test_spoken_answer_end_to_end_with_a_second_session_at_the_same_time(served)
         speaker.get_by_role("button", name="Stop recording").click()
 
         speaker.get_by_text("Coverage", exact=True).first.wait_for(timeout=120_000)
+        speaker.get_by_role("button", name="Try again").wait_for(timeout=30_000)  # the feedback is all there
         speaker.screenshot(path=ARTIFACTS / "e2e-2-feedback.png", full_page=True)
         coverage = speaker.locator("[data-testid=stMetricValue]").first.inner_text()
         assert int(coverage.split("/")[0]) >= 50, coverage
@@ -166,6 +167,7 @@ def test_spoken_answer_end_to_end_with_a_second_session_at_the_same_time(served)
         assert "transcript" in body and "backpropagation" in body and "said at 0:" in body
 
         typist.get_by_text("Coverage", exact=True).first.wait_for(timeout=120_000)
+        typist.get_by_role("button", name="Try again").wait_for(timeout=30_000)
         typist.screenshot(path=ARTIFACTS / "e2e-3-typed-session.png", full_page=True)
         typed_body = typist.locator("[data-testid=stMain]").first.inner_text()
         assert "<b>Not sure</b>" in typed_body  # shown as typed, not rendered as HTML
@@ -174,8 +176,9 @@ def test_spoken_answer_end_to_end_with_a_second_session_at_the_same_time(served)
         # the attempt is on the review page
         speaker.get_by_role("link", name="Review").click()
         speaker.get_by_role("heading", name=f"Eve Speaker · {QUESTION}").wait_for(timeout=60_000)
+        # Streamlit streams the page in element by element: wait for the player, do not count too early
+        speaker.locator("audio").first.wait_for(state="attached", timeout=30_000)
         speaker.screenshot(path=ARTIFACTS / "e2e-4-review.png", full_page=True)
-        assert speaker.locator("audio").count() >= 1
         browser.close()
 
     with open_store(f"sqlite:///{served['db']}") as store:
