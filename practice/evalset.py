@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -75,12 +76,11 @@ def load_eval_set(bank: Bank, directory: Path | None = None) -> list[LabelledAns
     return out
 
 
-def split_by_question(answers: list[LabelledAnswer], salt: str = "eval-split-1") -> tuple[list, list]:
-    """A stable half/half split by question id: tune on one half, report on questions never tuned on."""
+def question_folds(answers: list[LabelledAnswer], k: int = 4, salt: str = "eval-fold") -> np.ndarray:
+    """A stable fold number (0..k-1) per answer, by a hash of its question id.
 
-    def in_tune_half(question_id: str) -> bool:
-        return hashlib.sha256(f"{salt}:{question_id}".encode()).digest()[0] % 2 == 0
-
-    tune = [a for a in answers if in_tune_half(a.question.id)]
-    test = [a for a in answers if not in_tune_half(a.question.id)]
-    return tune, test
+    All answers to one question share a fold, so tuning on the other folds never sees that question.
+    """
+    return np.array(
+        [hashlib.sha256(f"{salt}:{a.question.id}".encode()).digest()[0] % k for a in answers], dtype=int
+    )

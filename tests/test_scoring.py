@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from practice.bank import KeyPoint, make_question
-from practice.scoring import CoverageScorer, EmptyAnswerError
+from practice.scoring import CoverageScorer, EmptyAnswerError, ScoringConfig
 
 QUESTION = make_question(
     id="overfit",
@@ -136,3 +136,48 @@ def test_to_dict_has_the_documented_fields(scorer):
     data = scorer.score(QUESTION, FULL).to_dict()
     assert set(data) >= {"question_id", "coverage", "key_points"}
     assert set(data["key_points"][0]) >= {"text", "status", "similarity", "evidence"}
+
+
+EXPLAIN = make_question(
+    id="explain",
+    question="How do you explain what a model has learned?",
+    model_answer=(
+        "For complex models I look at the whole dataset first. Permutation importance shows how much the "
+        "score drops when one column is shuffled at random. For single decisions I use Shapley values."
+    ),
+    key_points=[
+        KeyPoint("Global importance ranks features overall"),
+        KeyPoint("SHAP explains an individual prediction"),
+    ],
+)
+
+
+def test_a_point_is_also_matched_through_what_the_model_answer_says_about_it(fake_embedder):
+    answer = "i shuffle one column at random and see how much the score drops"
+    with_anchor = CoverageScorer(fake_embedder).score(EXPLAIN, answer).key_points[0]
+    without = CoverageScorer(fake_embedder, ScoringConfig(anchor_weight=0.0)).score(EXPLAIN, answer)
+    assert without.key_points[0].status == "missed"
+    assert with_anchor.status != "missed" and with_anchor.score > without.key_points[0].score + 0.2
+    assert with_anchor.evidence is not None and "score drops" in with_anchor.evidence.text
+    # the anchor is the point's own window: the other point does not borrow it
+    assert CoverageScorer(fake_embedder).score(EXPLAIN, answer).key_points[1].status == "missed"
+
+
+def test_points_the_model_answer_contains_word_for_word_have_no_anchor(fake_embedder):
+    q = make_question(
+        id="q",
+        question="What is a validation set?",
+        model_answer="It is held out from training. It is used to tune hyperparameters.",
+    )
+    answer = "we hold some data out and tune on it"
+    anchored = CoverageScorer(fake_embedder).score(q, answer)
+    plain = CoverageScorer(fake_embedder, ScoringConfig(anchor_weight=0.0)).score(q, answer)
+    assert anchored.to_dict() == plain.to_dict()
+
+
+def test_model_answer_windows_are_embedded_once_per_question(fake_embedder):
+    scorer = CoverageScorer(fake_embedder)
+    scorer.score(EXPLAIN, "dropout")
+    first = fake_embedder.calls
+    scorer.score(EXPLAIN, "shapley values")
+    assert fake_embedder.calls == first + 1  # only the answer's windows
