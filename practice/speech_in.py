@@ -35,6 +35,11 @@ DEFAULT_MODEL = "tiny.en"
 FILLER_PROMPT = "Um, uh, so, like, I mean, hmm."
 MAX_WORDS_PER_SECOND = 5.0  # fast speech is about 3.5
 LOOP_REPEATS = 8
+VAD_PARAMETERS = {"min_silence_duration_ms": 1000, "speech_pad_ms": 300}
+# The prompt can also make Whisper skip speech: seen on a 32 s answer whose first word came at 30 s.
+# Speech this long with no word near it means words were skipped (a word covers +-WORD_REACH seconds).
+MAX_UNHEARD_SPEECH_SECONDS = 3.0
+WORD_REACH = 0.5
 # What Whisper writes on silence or noise when the voice-activity filter lets a little through.
 HALLUCINATIONS = frozenset(
     {"you", "thank you", "thank you so much", "thanks for watching", "thank you for watching", "bye", "so"}
@@ -236,9 +241,12 @@ class Transcriber:
         """Words with times, or NoSpeechError when nothing was said."""
         samples = audio if isinstance(audio, np.ndarray) else decode(audio, limits)
         transcript, speech_seconds = self._run(samples, prompt=self.filler_prompt)
-        if self.filler_prompt and _looks_looped(transcript, speech_seconds):
-            # The filler prompt now and then sends Whisper into a loop ("Word. Word. Word. ..."); the
-            # same audio without it does not loop, at the cost of some fillers.
+        if self.filler_prompt and (
+            _looks_looped(transcript, speech_seconds) or _skipped_speech(transcript, samples)
+        ):
+            # The filler prompt now and then sends Whisper into a loop ("Word. Word. Word. ...") or
+            # makes it skip part of the answer; the same audio without it does neither, at the cost of
+            # some fillers.
             transcript, _ = self._run(samples, prompt=False)
         if transcript.is_empty or _is_hallucination(transcript):
             raise NoSpeechError(
@@ -253,7 +261,7 @@ class Transcriber:
             beam_size=self.beam_size,
             word_timestamps=True,
             vad_filter=True,
-            vad_parameters={"min_silence_duration_ms": 1000, "speech_pad_ms": 300},
+            vad_parameters=VAD_PARAMETERS,
             initial_prompt=FILLER_PROMPT if prompt else None,
         )
         words = tuple(
@@ -279,6 +287,24 @@ def _looks_looped(transcript: Transcript, speech_seconds: float) -> bool:
             if matches >= (LOOP_REPEATS - 1) * step:
                 return True
     return False
+
+
+def _skipped_speech(transcript: Transcript, samples: np.ndarray) -> bool:
+    """A stretch of speech (by the same VAD) longer than MAX_UNHEARD_SPEECH_SECONDS with no word."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    step = 0.1  # seconds per timeline cell
+    cells = int(len(samples) / SAMPLE_RATE / step) + 1
+    speech = np.zeros(cells, dtype=bool)
+    for chunk in get_speech_timestamps(samples, VadOptions(**VAD_PARAMETERS)):
+        speech[int(chunk["start"] / SAMPLE_RATE / step) : int(chunk["end"] / SAMPLE_RATE / step) + 1] = True
+    for w in transcript.words:
+        speech[max(0, int((w.start - WORD_REACH) / step)) : int((w.end + WORD_REACH) / step) + 1] = False
+    longest = run = 0
+    for unheard in speech:
+        run = run + 1 if unheard else 0
+        longest = max(longest, run)
+    return longest * step > MAX_UNHEARD_SPEECH_SECONDS
 
 
 def _is_hallucination(transcript: Transcript) -> bool:

@@ -15,6 +15,7 @@ from practice.speech_in import (
     Transcriber,
     TranscriptionError,
     _looks_looped,
+    _skipped_speech,
     decode,
     default_transcriber,
     whisper_base_dir,
@@ -139,6 +140,21 @@ def test_bundled_model_transcribes_speech_with_word_times(spoken_answer):
     assert starts == sorted(starts)
     assert all(w.end >= w.start for w in transcript.words)
     assert transcript.words[-1].end <= transcript.duration + 0.5
+
+
+@pytest.mark.models
+def test_speech_left_without_words_is_recognised_as_skipped(spoken_answer):
+    samples = decode(spoken_answer)
+    transcript = default_transcriber().transcribe(samples)
+    assert not _skipped_speech(transcript, samples)
+    late = [w for w in transcript.words if w.start > 5.0]  # as when the prompt made Whisper skip
+    assert _skipped_speech(Transcript(words=tuple(late), duration=transcript.duration), samples)
+    # a pause is not skipped speech: the same words with 5 s of silence in the middle
+    pause = np.concatenate([samples[: 3 * 16_000], np.zeros(5 * 16_000, np.float32), samples[3 * 16_000 :]])
+    shifted = tuple(
+        Word(w.text, w.start + 5.0, w.end + 5.0) if w.start >= 3.0 else w for w in transcript.words
+    )
+    assert not _skipped_speech(Transcript(words=shifted, duration=transcript.duration + 5.0), pause)
 
 
 @pytest.mark.models
