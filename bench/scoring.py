@@ -126,10 +126,9 @@ def tune_groups(data: Prepared, base: ScoringConfig, groups: list[np.ndarray]) -
     return out
 
 
-def held_out(
-    data: Prepared, configs: list[ScoringConfig], fold: np.ndarray
-) -> tuple[float, float, np.ndarray]:
-    """F1, Spearman and coverage per answer, each fold scored by the config tuned without it."""
+def cross_validate(data: Prepared, base: ScoringConfig, fold: np.ndarray) -> tuple[float, float, np.ndarray]:
+    """F1, Spearman and coverage per answer, each fold scored by a config tuned on the other folds."""
+    configs = tune_groups(data, base, [fold != k for k in range(FOLDS)])
     row_fold = fold[data.owner]
     decided = np.zeros(len(data.gold), dtype=bool)
     coverage = np.zeros(len(fold))
@@ -137,10 +136,6 @@ def held_out(
         decided[row_fold == k] = (data.best(cfg) >= cfg.covered)[row_fold == k]
         coverage[fold == k] = data.coverage(cfg)[fold == k]
     return f1(decided, data.gold), float(spearmanr(coverage, data.fraction)[0]), coverage
-
-
-def cross_validate(data: Prepared, base: ScoringConfig, fold: np.ndarray) -> tuple[float, float, np.ndarray]:
-    return held_out(data, tune_groups(data, base, [fold != k for k in range(FOLDS)]), fold)
 
 
 def baseline(embedder, answers: list[LabelledAnswer], fold: np.ndarray) -> tuple[float, float]:

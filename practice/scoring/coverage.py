@@ -75,10 +75,11 @@ class ScoringConfig:
     The default is the hand-weighted formula, weights and thresholds tuned on eval/ (bench/scoring.py
     cross-validates that tuning by question and reports it on held-out questions). A fresh tuning on all
     of eval/ finds other weights, about 0.01 better there in-sample (the bench prints both), but they let
-    padding move coverage more and lose on ArgKP (mAP 0.712 against 0.739), so these stay. `ScoringConfig.learned()`
-    is the logistic matcher fitted on public data, with its two thresholds chosen on eval/; it is measured
-    beside the formula by bench/scoring.py and bench/unseen.py but is not the default: it does not beat
-    the formula on every data set.
+    padding move coverage more and lose on ArgKP (mAP 0.712 against 0.739), so these stay.
+
+    `ScoringConfig.learned()` is the logistic matcher fitted on public data, with its two thresholds
+    chosen on eval/; it is measured beside the formula by bench/scoring.py and bench/unseen.py but is
+    not the default: it does not beat the formula on every data set.
     """
 
     covered: float = 0.40  # evidence score at or above which a point is covered
@@ -407,9 +408,11 @@ class CoverageScorer:
         The window also speaks of the question's topic; left in, that topic would pull every point
         towards any answer that merely names it. A zero row: the point has no anchor.
         """
+        if self.config.anchor_weight == 0:
+            return None
         answer_words = words(question.model_answer)
         own = [_contains_words(answer_words, words(k.text)) for k in question.key_points]
-        if self.config.anchor_weight == 0 or not answer_words or all(own):
+        if not answer_words or all(own):
             return None
         spans = windows(len(answer_words), (self.config.anchor_window,))
         vectors = self.embedder.encode_windows([(answer_words, spans)])[0]
