@@ -46,7 +46,6 @@ from practice.scoring.text import (
     ANTONYMS,
     HESITATIONS,
     Token,
-    contains_phrase,
     content_stems,
     is_negated,
     negation_scope,
@@ -249,6 +248,8 @@ class _Prepared:
     words: list[str]  # the answer's words without hesitations
     word_spans: list[tuple[int, int]]  # the same windows as [start, end) into words
     span_stems: list[list[str]]
+    positions: dict[str, list[int]]  # stem -> where it stands in words
+    bounds: np.ndarray  # word_spans as an (windows, 2) array
     span_negated: list[bool]
     span_reach: list[list[str]]  # a window's words and the NEGATION_REACH words before it
 
@@ -262,37 +263,49 @@ def _prepare(answer: str, sizes: tuple[int, ...]) -> _Prepared:
     keep = [i for n, i in enumerate(keep) if n not in repeats]
     kept = [tokens[i].text for i in keep]
     word_spans = windows(len(kept), sizes)
+    positions: dict[str, list[int]] = {}
+    for i, w in enumerate(kept):
+        positions.setdefault(stem(w), []).append(i)
     return _Prepared(
         tokens=tokens,
         spans=[(keep[a], keep[b - 1] + 1) for a, b in word_spans],
         words=kept,
         word_spans=word_spans,
         span_stems=[[stem(w) for w in kept[a:b]] for a, b in word_spans],
+        positions=positions,
+        bounds=np.array(word_spans, dtype=int).reshape(-1, 2),
         span_negated=[is_negated(kept[max(0, a - NEGATION_REACH) : b]) for a, b in word_spans],
         span_reach=[kept[max(0, a - NEGATION_REACH) : b] for a, b in word_spans],
     )
 
 
-def _lexical_evidence(
-    point: KeyPoint, question_stems: set[str], span_stems: list[list[str]], w_q: float
-) -> np.ndarray:
+def _occurs(phrase: tuple[str, ...], prep: _Prepared) -> np.ndarray:
+    """Per window: whether the phrase's stems stand in it, in order and adjacent."""
+    n = len(phrase)
+    starts = [
+        i
+        for i in (prep.positions.get(phrase[0], []) if n else [])
+        if all(i + m in prep.positions.get(phrase[m], ()) for m in range(1, n))
+    ]
+    if not starts:
+        return np.zeros(len(prep.bounds), dtype=bool)
+    first = np.array(starts)[None, :]
+    return ((first >= prep.bounds[:, :1]) & (first + n <= prep.bounds[:, 1:])).any(axis=1)
+
+
+def _lexical_evidence(point: KeyPoint, question_stems: set[str], prep: _Prepared, w_q: float) -> np.ndarray:
+    """Per window, 0-1: the share of the point's words found (question words count w_q), averaged with
+    the share of its terms found (two suffice) when it has terms."""
     point_stems = content_stems(point.text)
-    weights = np.array([w_q if s in question_stems else 1.0 for s in point_stems])
+    frac = np.zeros(len(prep.bounds))
+    if point_stems:
+        weights = np.array([w_q if s in question_stems else 1.0 for s in point_stems])
+        frac = np.stack([_occurs((s,), prep) for s in point_stems], axis=1) @ weights / weights.sum()
     terms = [t for t in (phrase_stems(term) for term in point.terms) if not set(t) <= question_stems]
-    out = np.zeros(len(span_stems), dtype=np.float32)
-    for j, stems in enumerate(span_stems):
-        present = set(stems)
-        frac = (
-            float(weights @ np.array([s in present for s in point_stems])) / weights.sum()
-            if point_stems
-            else 0.0
-        )
-        if terms:
-            hits = sum(contains_phrase(stems, t) for t in terms)
-            out[j] = 0.5 * frac + 0.5 * min(1.0, hits / min(2, len(terms)))
-        else:
-            out[j] = frac
-    return out
+    if terms:
+        hits = np.sum([_occurs(t, prep) for t in terms], axis=0)
+        frac = 0.5 * frac + 0.5 * np.minimum(1.0, hits / min(2, len(terms)))
+    return frac.astype(np.float32)
 
 
 def _contains_words(haystack: list[str], needle: list[str]) -> bool:
@@ -374,7 +387,7 @@ class CoverageScorer:
             similarity=point_vectors @ spans.T,
             point_to_question=point_vectors @ question_vector,
             to_question=spans @ question_vector,
-            lexical=np.stack([_lexical_evidence(k, question_stems, prep.span_stems, w_q) for k in points]),
+            lexical=np.stack([_lexical_evidence(k, question_stems, prep, w_q) for k in points]),
             negated=negated,
             negated_anywhere=anywhere,
             inverted=inverted,
