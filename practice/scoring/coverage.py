@@ -427,15 +427,14 @@ class CoverageScorer:
         own = [_contains_words(answer_words, words(k.text)) for k in question.key_points]
         if not answer_words or all(own):
             return None
-        spans = windows(len(answer_words), (self.config.anchor_window,))
-        vectors = self.embedder.encode_windows([(answer_words, spans)])[0]
-        span_stems = [{stem(w) for w in answer_words[a:b]} for a, b in spans]
+        model = _prepare(question.model_answer, (self.config.anchor_window,))
+        vectors = self.embedder.encode_windows([(model.words, model.word_spans)])[0]
         anchors = np.zeros_like(points)
         for k, point in enumerate(question.key_points):
             if own[k]:
                 continue
             point_stems = content_stems(point.text)
-            shared = np.array([sum(s in st for s in point_stems) for st in span_stems], dtype=np.float32)
+            shared = np.sum([_occurs((s,), model) for s in point_stems], axis=0, dtype=np.float32)
             # the point's own words break near-ties between windows that are about the same topic
             fit = vectors @ points[k] + 0.5 * shared / max(1, len(point_stems))
             anchor = vectors[int(np.argmax(fit))]
