@@ -415,10 +415,13 @@ def main() -> None:
         baseline_point_scores(embedder, [(g.question, g.answer) for g in semeval]),
         _split_back(baseline_point_scores(embedder, kp_items), argkp),
     )
-    before = ScoringConfig.formula(inverted_factor=1.0)
     for name, cfg in (
-        ("Coverage scorer before issue 5 (formula, no inversion rule)", before),
-        ("Coverage scorer, shipped default (formula + inversion rule)", ScoringConfig()),
+        (
+            "Coverage scorer before issue 5 (formula, no inversion rule)",
+            ScoringConfig.formula(inverted_factor=1.0, rivalry_weight=0.0),
+        ),
+        ("Coverage scorer: formula + inversion rule", ScoringConfig.formula(rivalry_weight=0.0)),
+        ("Coverage scorer, shipped default (formula + inversion rule + rivalry)", ScoringConfig()),
         ("Learned matcher (opt-in: ScoringConfig.learned())", learned_cfg),
     ):
         methods[name] = (point_scores(sem_parts, cfg), [point_scores(p, cfg) for p in kp_parts])

@@ -181,3 +181,30 @@ def test_model_answer_windows_are_embedded_once_per_question(fake_embedder):
     first = fake_embedder.calls
     scorer.score(EXPLAIN, "shapley values")
     assert fake_embedder.calls == first + 1  # only the answer's windows
+
+
+METRICS = make_question(
+    id="metrics",
+    question="Which metrics would you use for a classifier?",
+    model_answer="unused",
+    key_points=[
+        "Precision is the share of predicted positives that are truly positive",
+        "Recall is the share of actual positives that the model catches",
+        "ROC AUC measures ranking quality across thresholds",
+    ],
+)
+
+
+def test_a_window_that_states_another_point_better_counts_less_for_this_one(fake_embedder):
+    answer = "recall tells you what share of the actual positives the model manages to catch"
+    parts = CoverageScorer(fake_embedder).components(METRICS, answer)
+    assert (parts.rivalry[0] > 0).all()  # every window is closer to recall than to precision
+    assert (parts.rivalry[1] <= 0).all()
+    without, with_rivalry = (
+        CoverageScorer(fake_embedder, ScoringConfig(rivalry_weight=w, rivalry_margin=0.0))
+        .score(METRICS, answer)
+        .key_points
+        for w in (0.0, 1.0)
+    )
+    assert with_rivalry[0].score < without[0].score - 0.05
+    assert with_rivalry[1].score == pytest.approx(without[1].score)
