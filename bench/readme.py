@@ -14,3 +14,8 @@ def replace_block(readme: Path, name: str, table: str) -> None:
         sys.exit(f"{readme}: no {start} block to replace")
     block = f"{start}\n{table}\n{end}"
     readme.write_text(re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S))
+
+
+def verdict(ok: bool) -> str:
+    """How a target line reads: "met" or "not met"."""
+    return "met" if ok else "not met"

@@ -26,7 +26,7 @@ from scipy.stats import spearmanr
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.readme import replace_block  # noqa: E402
+from bench.readme import replace_block, verdict  # noqa: E402
 from practice.bank import load_bank  # noqa: E402
 from practice.evalset import LabelledAnswer, load_eval_set, question_folds  # noqa: E402
 from practice.offline import keep_hub_offline  # noqa: E402
@@ -227,6 +227,11 @@ def main() -> None:
         f"Speed: {mean_ms:.1f} ms mean, {p95_ms:.1f} ms p95 to score one answer "
         f"(mean {mean_words:.0f} words), "
         f"models loaded, {embedder.precision} on this {os.cpu_count()}-core machine.",
+        "",
+        f"**Targets** (shipped method, held out): key-point F1 >= 0.9: {formula_f1:.3f} "
+        f"({verdict(formula_f1 >= 0.9)}); Spearman >= 0.85: {formula_rho:.3f} "
+        f"({verdict(formula_rho >= 0.85)}); one answer in <= 30 ms: {mean_ms:.1f} ms mean "
+        f"({verdict(mean_ms <= 30)}), {p95_ms:.1f} ms p95 ({verdict(p95_ms <= 30)}).",
         "",
         "Mean coverage by answer style (the shipped method, each fold tuned without its questions):",
         "",

@@ -41,7 +41,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.readme import replace_block  # noqa: E402
+from bench.readme import replace_block, verdict  # noqa: E402
 from practice import speech_in  # noqa: E402
 from practice.assess import assess_audio, domain_terms  # noqa: E402
 from practice.bank import Question, load_bank  # noqa: E402
@@ -502,7 +502,6 @@ def main() -> None:
     step("done")
 
     mean_abs = statistics.mean(abs(d) for d in main_result.drift)
-    verdict = {True: "met", False: "MISSED"}
     mean_signed = statistics.mean(main_result.drift)
     lines = [
         f"One run of `bench/speech.py{' --quick' if args.quick else ''}` on this {os.cpu_count()}-core "
@@ -512,9 +511,9 @@ def main() -> None:
         f'"{speech_in.FILLER_PROMPT}"; old prompt: "{OLD_PROMPT}".',
         "",
         f"**Targets** (app defaults: {default.label}): full report for a {sixty.seconds:.0f} s answer in "
-        f"{latency:.2f} s (target <= {LATENCY_TARGET:g} s: {verdict[latency <= LATENCY_TARGET]})"
+        f"{latency:.2f} s (target <= {LATENCY_TARGET:g} s: {verdict(latency <= LATENCY_TARGET)})"
         f"; mean absolute coverage drift {mean_abs:.1f} points (target <= {DRIFT_TARGET:g}: "
-        f"{verdict[mean_abs <= DRIFT_TARGET]}).",
+        f"{verdict(mean_abs <= DRIFT_TARGET)}).",
         "",
         f"Time from the end of a {sixty.seconds:.0f} s answer to the full report (`assess_audio` on WAV "
         f"bytes: decode, transcribe, score, delivery; models warm, median of {runs}): {latency:.2f} s, "
