@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import os
@@ -39,7 +40,10 @@ def cache_dir() -> Path:
 _default_voice: list[str] = []  # the engine's own voice, remembered because pyttsx3 reuses one engine
 
 
+@functools.cache
 def _engine():  # type: ignore[no-untyped-def]
+    """The process's one engine, held for its whole life: pyttsx3 only keeps engines weakly, and espeak-ng
+    can call back into a collected engine ("weakly-referenced object no longer exists")."""
     try:
         import pyttsx3
 
