@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import io
 import os
@@ -40,14 +39,15 @@ def cache_dir() -> Path:
 _default_voice: list[str] = []  # the engine's own voice, remembered because pyttsx3 reuses one engine
 
 
-@functools.cache
 def _engine():  # type: ignore[no-untyped-def]
-    """The process's one engine, held for its whole life: pyttsx3 only keeps engines weakly, and espeak-ng
-    can call back into a collected engine ("weakly-referenced object no longer exists")."""
+    """A new pyttsx3 engine for every call. pyttsx3.init() hands back the last engine while it is still
+    alive, and a reused espeak engine often ignores a new rate (15 of 25 slow/fast pairs came out the same
+    length). An old engine may then be called back after it is collected, which only prints a traceback
+    ("weakly-referenced object no longer exists")."""
     try:
         import pyttsx3
 
-        engine = pyttsx3.init()
+        engine = pyttsx3.Engine()
         if not _default_voice:
             _default_voice.append(str(engine.getProperty("voice")))
         return engine
