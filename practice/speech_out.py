@@ -36,9 +36,6 @@ def cache_dir() -> Path:
     return cache_root() / "speech"
 
 
-_default_voice: list[str] = []  # the engine's own voice, remembered because pyttsx3 reuses one engine
-
-
 def _engine():  # type: ignore[no-untyped-def]
     """A new pyttsx3 engine for every call. pyttsx3.init() hands back the last engine while it is still
     alive, and a reused espeak engine often ignores a new rate (15 of 25 slow/fast pairs came out the same
@@ -47,10 +44,7 @@ def _engine():  # type: ignore[no-untyped-def]
     try:
         import pyttsx3
 
-        engine = pyttsx3.Engine()
-        if not _default_voice:
-            _default_voice.append(str(engine.getProperty("voice")))
-        return engine
+        return pyttsx3.Engine()
     except Exception as exc:  # no espeak-ng, no audio driver
         raise SpeechError(
             f"Text-to-speech is not available ({exc}); on Linux install espeak-ng "
@@ -107,7 +101,8 @@ def synthesize(
     try:
         with _ENGINE_LOCK:
             engine = _engine()
-            engine.setProperty("voice", _resolve_voice(engine, voice) if voice else _default_voice[0])
+            if voice:  # a new engine starts on its own default voice
+                engine.setProperty("voice", _resolve_voice(engine, voice))
             engine.setProperty("rate", rate)
             # pyttsx3's espeak driver writes the file before adding the last chunk of samples, so now and
             # then a file comes out empty; saying it again fixes that. It also prints "Audio saved to".

@@ -48,6 +48,7 @@ from practice.scoring.text import (
     ANTONYMS,
     HESITATIONS,
     Token,
+    contains_phrase,
     content_stems,
     is_negated,
     negation_scope,
@@ -327,11 +328,6 @@ def _rivalry(similarity: np.ndarray) -> np.ndarray:
     return best_other - similarity
 
 
-def _contains_words(haystack: list[str], needle: list[str]) -> bool:
-    n = len(needle)
-    return n > 0 and any(haystack[i : i + n] == needle for i in range(len(haystack) - n + 1))
-
-
 def _contradictions(point: KeyPoint, prep: _Prepared) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per window: (negated, negated_anywhere, inverted), see EvidenceComponents."""
     point_words = words(point.text)
@@ -445,7 +441,7 @@ class CoverageScorer:
         if self.config.anchor_weight == 0:
             return None
         answer_words = words(question.model_answer)
-        own = [_contains_words(answer_words, words(k.text)) for k in question.key_points]
+        own = [contains_phrase(answer_words, tuple(words(k.text))) for k in question.key_points]
         if not answer_words or all(own):
             return None
         model = _prepare(question.model_answer, (self.config.anchor_window,))
