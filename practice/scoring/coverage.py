@@ -42,7 +42,7 @@ from typing import Any, Literal
 import numpy as np
 
 from practice.bank import KeyPoint, Question
-from practice.scoring.embedding import CachedEmbedder, Embedder
+from practice.scoring.embedding import Embedder
 from practice.scoring.matcher import Matcher, default_matcher
 from practice.scoring.text import (
     ANTONYMS,
@@ -361,7 +361,6 @@ class CoverageScorer:
     def __init__(self, embedder: Embedder, config: ScoringConfig | None = None):
         self.embedder = embedder
         self.config = config or ScoringConfig()
-        self._references = CachedEmbedder(embedder)
         self._anchored: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -418,7 +417,7 @@ class CoverageScorer:
             found = self._anchored.get(key)
         if found is not None:
             return found
-        refs = self._references.encode([k.text for k in question.key_points] + [question.question])
+        refs = self.embedder.encode([k.text for k in question.key_points] + [question.question])
         points, question_vector = refs[:-1], refs[-1]
         anchors = self._anchors(question, points, question_vector)
         if anchors is not None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -152,29 +151,6 @@ class SentenceTransformerEmbedder:
                 rows[missing] = self.encode([" ".join(words[a:b]) for a, b in (spans[n] for n in missing)])
             out.append(_normalise(rows))
         return out
-
-
-class CachedEmbedder:
-    """Remembers embeddings of texts that recur (key points, questions) so each is computed once."""
-
-    def __init__(self, inner: Embedder, max_items: int = 50_000):
-        self.inner = inner
-        self.max_items = max_items
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        with self._lock:
-            found = {t: self._cache[t] for t in texts if t in self._cache}
-        missing = [t for t in dict.fromkeys(texts) if t not in found]
-        if missing:
-            found.update(zip(missing, self.inner.encode(missing), strict=True))
-            with self._lock:
-                for text in missing:
-                    self._cache[text] = found[text]
-                while len(self._cache) > self.max_items:
-                    self._cache.popitem(last=False)
-        return np.stack([found[t] for t in texts])
 
 
 _default: SentenceTransformerEmbedder | None = None
