@@ -202,6 +202,7 @@ def main() -> None:
         ("Learned matcher (opt-in) + anchors", *cross_validate(data, ScoringConfig.learned(), fold)[:2]),
     ]
     on_all = tune_groups(data, shipped, [np.ones(len(answers), dtype=bool)])[0]
+    (shipped_f1, shipped_rho), (on_all_f1, on_all_rho) = data.metrics(shipped), data.metrics(on_all)
     mean_ms, p95_ms, mean_words = timing(scorer, answers)
     n_q = len({a.question.id for a in answers})
     fields = ("covered", "partial", *GRID)
@@ -218,10 +219,9 @@ def main() -> None:
         *[f"| {name} | {f:.3f} | {r:.3f} |" for name, f, r in rows],
         "",
         f"Shipped defaults on all {len(answers)} answers (chosen on eval/, so not held out): F1 "
-        f"{data.metrics(shipped)[0]:.3f}, Spearman {data.metrics(shipped)[1]:.3f}. "
+        f"{shipped_f1:.3f}, Spearman {shipped_rho:.3f}. "
         + (
-            f"Tuned on all answers in this run ({changed}): F1 {data.metrics(on_all)[0]:.3f}, "
-            f"Spearman {data.metrics(on_all)[1]:.3f}."
+            f"Tuned on all answers in this run ({changed}): F1 {on_all_f1:.3f}, Spearman {on_all_rho:.3f}."
             if changed
             else "Tuning on all answers in this run gives the same weights."
         ),

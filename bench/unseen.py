@@ -602,12 +602,20 @@ def ceiling(semeval: list[Graded], parts: list[EvidenceComponents], cfg: Scoring
         + " |",
         "|---|" + "---|" * len(columns),
     ]
-    formula = []  # the shipped formula's best evidence, its thresholds chosen on the same training answers
-    for c, s in columns:
-        fit_on = train & (corpus == c)
-        idx = (corpus == c) & (split == s)
-        formula.append(f"{macro_f1(x[idx, 0], gold[idx], best_threshold(x[fit_on, 0], gold[fit_on])):.3f}")
-    lines.append(f"| none: the shipped hand formula, for comparison | {' | '.join(formula)} |")
+    in_corpus = {c: corpus[train] == c for c in SEMEVAL_SPLITS}
+
+    def row(name: str, scores: np.ndarray, fitted: np.ndarray) -> str:
+        """Macro-F1 per test split, thresholds chosen per corpus on `fitted` (scores of the training
+        answers, in their order)."""
+        thresholds = {c: best_threshold(fitted[m], gold[train][m]) for c, m in in_corpus.items()}
+        cells = [
+            macro_f1(scores[(corpus == c) & (split == s)], gold[(corpus == c) & (split == s)], thresholds[c])
+            for c, s in columns
+        ]
+        return f"| {name} | {' | '.join(f'{v:.3f}' for v in cells)} |"
+
+    # the shipped formula's best evidence, its thresholds chosen on the same training answers
+    lines.append(row("none: the shipped hand formula, for comparison", x[:, 0], x[train, 0]))
     for name, make in (
         ("logistic regression", lambda: LogisticRegression(C=1.0, max_iter=3000)),
         (
@@ -620,14 +628,7 @@ def ceiling(semeval: list[Graded], parts: list[EvidenceComponents], cfg: Scoring
         held = cross_val_predict(
             make(), x[train], gold[train], groups=groups, cv=GroupKFold(5), method="predict_proba"
         )[:, 1]
-        model = make().fit(x[train], gold[train])
-        in_corpus = {c: corpus[train] == c for c in SEMEVAL_SPLITS}
-        thresholds = {c: best_threshold(held[m], gold[train][m]) for c, m in in_corpus.items()}
-        cells = []
-        for c, s in columns:
-            idx = (corpus == c) & (split == s)
-            cells.append(f"{macro_f1(model.predict_proba(x[idx])[:, 1], gold[idx], thresholds[c]):.3f}")
-        lines.append(f"| {name} | {' | '.join(cells)} |")
+        lines.append(row(name, make().fit(x[train], gold[train]).predict_proba(x)[:, 1], held))
     return "\n".join(lines)
 
 
