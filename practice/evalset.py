@@ -13,7 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from practice.bank import Bank, Question
 
-Style = Literal["strong", "paraphrase", "partial", "weak", "off-topic", "parrot", "contradiction", "asr"]
+Style = Literal[
+    "strong", "paraphrase", "partial", "weak", "off-topic", "parrot", "contradiction", "asr", "vocabulary"
+]
 
 
 class _LabelSchema(BaseModel):
@@ -23,6 +25,7 @@ class _LabelSchema(BaseModel):
     style: Style
     answer: str = Field(min_length=1)
     covered: list[int]
+    contradicted: list[int] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,7 @@ class LabelledAnswer:
     style: str
     answer: str
     covered: frozenset[int]
+    contradicted: frozenset[int] = frozenset()  # points the answer states the opposite of; always missed
 
     @property
     def labels(self) -> list[bool]:
@@ -67,11 +71,23 @@ def load_eval_set(bank: Bank, directory: Path | None = None) -> list[LabelledAns
             if row.question_id not in bank.questions:
                 raise EvalSetError(f"{path}: '{row.id}' names unknown question '{row.question_id}'")
             question = bank.questions[row.question_id]
-            bad = [i for i in row.covered if not 0 <= i < len(question.key_points)]
+            bad = [i for i in [*row.covered, *row.contradicted] if not 0 <= i < len(question.key_points)]
             if bad:
                 raise EvalSetError(f"{path}: '{row.id}' labels key point(s) {bad} that do not exist")
+            both = sorted(set(row.covered) & set(row.contradicted))
+            if both:
+                raise EvalSetError(
+                    f"{path}: '{row.id}' labels key point(s) {both} as both covered and contradicted"
+                )
             out.append(
-                LabelledAnswer(row.id, question, row.style, row.answer.strip(), frozenset(row.covered))
+                LabelledAnswer(
+                    row.id,
+                    question,
+                    row.style,
+                    row.answer.strip(),
+                    frozenset(row.covered),
+                    frozenset(row.contradicted),
+                )
             )
     return out
 
