@@ -22,8 +22,11 @@ from pydantic import (
     field_validator,
 )
 
+from practice.files import MEGABYTE, FileReadError, read_text_limited
+
 BANK_ENV_VAR = "PRACTICE_BANK_DIR"
 MAX_KEY_POINTS = 6
+MAX_FILE_BYTES = 10 * MEGABYTE  # the bundled bank's largest file is well under 1 MB
 
 
 class Level(StrEnum):
@@ -212,16 +215,22 @@ def _describe(error: dict[str, Any], raw: Any, path: Path) -> str:
     return f"{where}: field '{field_name}': {error['msg']}{got_text}"
 
 
+_TOO_DEEP = "{path}: lists or mappings are nested too deeply inside each other to be a question bank"
+
+
 def _questions_from_file(path: Path) -> tuple[Track, list[Question]]:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # A symlink to /dev/zero or a FIFO named *.yaml would never finish reading: refused, one sentence.
+        raw = yaml.safe_load(read_text_limited(path, MAX_FILE_BYTES))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise BankError([f"{path}{line}: not valid YAML: {problem}"]) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BankError([f"{path}: cannot be read: {exc}"]) from exc
+    except FileReadError as exc:
+        raise BankError([f"{path}: cannot be read: {exc.reason}"]) from exc
+    except RecursionError as exc:
+        raise BankError([_TOO_DEEP.format(path=path)]) from exc
     if isinstance(raw, list):  # a bare list of questions: the file name is the track
         raw = {"track": path.stem.lower(), "title": path.stem.replace("-", " ").title(), "questions": raw}
     if not isinstance(raw, dict):
@@ -230,6 +239,8 @@ def _questions_from_file(path: Path) -> tuple[Track, list[Question]]:
         parsed = _TrackSchema.model_validate(raw)
     except ValidationError as exc:
         raise BankError([_describe(e, raw, path) for e in exc.errors()]) from exc
+    except RecursionError as exc:
+        raise BankError([_TOO_DEEP.format(path=path)]) from exc
     track = Track(parsed.track, parsed.title, parsed.description.strip(), path)
     questions = []
     for q in parsed.questions:

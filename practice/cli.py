@@ -13,16 +13,19 @@ from typing import Any, TypeVar
 import click
 
 from practice.bank import BANK_ENV_VAR, LEVELS, Bank, BankError, Question, UnknownQuestionError, load_bank
+from practice.files import MEGABYTE, FileReadError, read_text_limited
 from practice.speech_in import (
     DEFAULT_LIMITS,
     AudioLimits,
     Transcriber,
     TranscriptionError,
     default_transcriber,
+    read_recording,
 )
 from practice.transcript import clock
 
 F = TypeVar("F", bound=Callable[..., Any])
+MAX_ANSWER_BYTES = MEGABYTE  # a typed answer of a few hundred words is a few kilobytes
 
 
 class UserError(click.ClickException):
@@ -123,7 +126,14 @@ def _read_answer(text: str | None, text_file: Path | None) -> str:
         raise UserError("Give the answer with exactly one of --text, --text-file or --audio.")
     if text_file is not None:
         try:
-            text = sys.stdin.read() if str(text_file) == "-" else text_file.read_text(encoding="utf-8")
+            if str(text_file) == "-":
+                text = sys.stdin.read(MAX_ANSWER_BYTES + 1)
+                if len(text) > MAX_ANSWER_BYTES:
+                    raise UserError("The answer on standard input is longer than the 1 MB limit.")
+            else:
+                text = read_text_limited(text_file, MAX_ANSWER_BYTES)
+        except FileReadError as exc:
+            raise UserError(f"Cannot read the answer file {text_file}: {exc.reason}.") from exc
         except (OSError, UnicodeDecodeError) as exc:
             raise UserError(f"Cannot read the answer file {text_file}: {exc.__class__.__name__}.") from exc
     assert text is not None
@@ -174,13 +184,10 @@ def score(
     if audio is not None:
         if text is not None or text_file is not None:
             raise UserError("Give the answer with exactly one of --text, --text-file or --audio.")
+        limits = AudioLimits(max_seconds=max_seconds)
         with _user_errors():
-            result = assess_audio(
-                question,
-                audio,
-                transcriber=_transcriber(model),
-                limits=AudioLimits(max_seconds=max_seconds),
-            )
+            recording = read_recording(audio, limits)  # a device or pipe is refused before the model loads
+            result = assess_audio(question, recording, transcriber=_transcriber(model), limits=limits)
     else:
         answer = _read_answer(text, text_file)
         with _user_errors():
@@ -197,8 +204,10 @@ def score(
     marks = {"covered": "[x]", "partial": "[~]", "missed": "[ ]"}
     for point, when in zip(result.score.key_points, result.said_at(), strict=True):
         at = f" at {clock(when)}" if when is not None else ""
+        opposite = "  - you said the opposite" if point.contradicted else ""
         click.echo(
-            f"{marks[point.status]} {point.status:<8} {point.key_point.text}  (score {point.score:.2f}{at})"
+            f"{marks[point.status]} {point.status:<8} {point.key_point.text}  "
+            f"(score {point.score:.2f}{at}){opposite}"
         )
         if point.evidence:
             click.echo(f'             "{point.evidence.text}"')
@@ -218,8 +227,10 @@ def transcribe(file: Path, model: str | None, max_seconds: float, as_json: bool)
     """Transcribe a recording (WAV, WebM, OGG, MP3, M4A, FLAC) offline, with word times."""
     from practice.scoring.delivery import measure_delivery
 
+    limits = AudioLimits(max_seconds=max_seconds)
     with _user_errors():
-        transcript = _transcriber(model).transcribe(file, limits=AudioLimits(max_seconds=max_seconds))
+        recording = read_recording(file, limits)  # a device or pipe is refused before the model loads
+        transcript = _transcriber(model).transcribe(recording, limits=limits)
     delivery = measure_delivery(transcript.words, transcript.duration)
     if as_json:
         click.echo(json.dumps({**transcript.to_dict(), "delivery": delivery.to_dict()}, indent=2))

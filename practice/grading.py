@@ -2,8 +2,14 @@
 
 Each input row becomes one output row with every input column kept. Results are appended as they are
 made, so an interrupted run loses nothing; re-running on the same output skips rows already graded
-(matched by line and content) and retries rows that failed. Typed answers are scored in batches (one
-embedding call each); recordings are transcribed two at a time, one per core.
+(matched by line and content) and retries rows that failed, and a last row cut off mid-write. Typed
+answers are scored in batches (one embedding call each); recordings are transcribed two at a time, one
+per core.
+
+Nothing is changed silently: a CSV whose quotes do not pair up is refused with the line where the quoted
+value starts (it would glue the rows after it into one answer), line breaks inside a quoted answer are
+kept, an output that is the input itself is refused, and text that a spreadsheet would run as a formula
+(`=`, `+`, `-`, `@` first) is written to a CSV output with a quote in front, as the Review export does.
 """
 
 from __future__ import annotations
@@ -13,8 +19,9 @@ import hashlib
 import io
 import json
 import os
+import re
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,11 +29,16 @@ from typing import Any
 
 from practice.assess import Assessment, assess_audio
 from practice.bank import Bank, KeyPoint, Question, UnknownQuestionError, make_question
+from practice.files import MEGABYTE, FileReadError, check_regular, read_text_limited
 from practice.scoring.coverage import CoverageScorer, EmptyAnswerError
 from practice.speech_in import DEFAULT_LIMITS, AudioLimits, Transcriber, TranscriptionError
+from practice.storage import spreadsheet_text
 
 FORMATS = (".csv", ".jsonl")
 TYPED_BATCH = 32
+MAX_INPUT_BYTES = 256 * MEGABYTE
+MAX_OUTPUT_BYTES = 1024 * MEGABYTE  # the input's columns and the results
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # JSON text never holds these raw; it may hold U+2028, which is kept
 RESULT_COLUMNS = (
     "line",
     "row_key",
@@ -124,27 +136,21 @@ def _row_key(line: int, data: dict[str, Any]) -> str:
 
 
 def read_rows(path: Path) -> tuple[list[Row], list[Result]]:
-    """The rows, and the lines that could not even be parsed (as failed results)."""
+    """The rows, and the lines that could not even be parsed (as failed results).
+
+    GradingError for a file that cannot be used as a whole: missing, not a regular file (a device such as
+    /dev/zero would never finish), not UTF-8, or a CSV whose quotes do not pair up.
+    """
     fmt = _format(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise GradingError(f"Cannot read {path}: {getattr(exc, 'strerror', None) or exc}.") from exc
+        text = read_text_limited(path, MAX_INPUT_BYTES, encoding="utf-8-sig")
+    except FileReadError as exc:
+        raise GradingError(f"Cannot read {path}: {exc.reason}.") from exc
+    if fmt == ".csv":
+        return _csv_rows(path, text)
     rows: list[Row] = []
     broken: list[Result] = []
-    if fmt == ".csv":
-        reader = csv.DictReader(text.splitlines())
-        if not reader.fieldnames:
-            raise GradingError(f"{path.name} is empty: it needs a header row and one answer per row.")
-        line = 1
-        for record in reader:
-            line += 1
-            data = {k: v for k, v in record.items() if k is not None}
-            if not any(str(v or "").strip() for v in data.values()):
-                continue
-            rows.append(Row(line, data, _row_key(line, data)))
-        return rows, broken
-    for line, raw in enumerate(text.splitlines(), start=1):
+    for line, raw in enumerate(_LINE_BREAK.split(text), start=1):
         if not raw.strip():
             continue
         try:
@@ -157,6 +163,62 @@ def read_rows(path: Path) -> tuple[list[Row], list[Result]]:
             continue
         rows.append(Row(line, data, _row_key(line, data)))
     return rows, broken
+
+
+def _csv_rows(path: Path, text: str) -> tuple[list[Row], list[Result]]:
+    """CSV rows by the line each starts on; a quoted value keeps its line breaks."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise GradingError(_quote_problem(path, 1, reader.line_num, exc)) from exc
+    if not header or not any(h.strip() for h in header):
+        raise GradingError(f"{path.name} is empty: it needs a header row and one answer per row.")
+    rows: list[Row] = []
+    broken: list[Result] = []
+    while True:
+        line = reader.line_num + 1  # where this record starts (it may span lines)
+        try:
+            record = next(reader, None)
+        except csv.Error as exc:
+            raise GradingError(_quote_problem(path, line, reader.line_num, exc)) from exc
+        if record is None:
+            break
+        if not any(v.strip() for v in record):
+            continue
+        if any(v.strip() for v in record[len(header) :]):
+            row = Row(line, {}, _row_key(line, {"raw": record}))
+            broken.append(
+                Result(
+                    row,
+                    None,
+                    f"line {line}: {len(record)} values but the header names {len(header)} columns; "
+                    "put quotes around a value that holds a comma.",
+                )
+            )
+            continue
+        # as csv.DictReader built it before (a missing value is None), so earlier outputs still match
+        data: dict[str, Any] = {
+            name: (record[i] if i < len(record) else None) for i, name in enumerate(header)
+        }
+        rows.append(Row(line, data, _row_key(line, data)))
+    return rows, broken
+
+
+def _quote_problem(path: Path, start: int, end: int, exc: csv.Error) -> str:
+    """Why the CSV cannot be read, by the line where the bad record starts; nothing has been graded."""
+    where = f"{path.name} line {start}" + (f" (to line {end})" if end > start else "")
+    if "unexpected end of data" in str(exc):
+        return (
+            f"{where}: a quoted value starts here and is never closed, so every line after it would be read "
+            'as one answer; close the quote (a quote inside a value is written twice: "") and run again.'
+        )
+    if "NUL" in str(exc):
+        return f"{where}: the file holds a NUL character, so it is not a CSV text file; save it as CSV."
+    return (
+        f"{where}: a quote does not end where its value does ({exc}); put the whole value in quotes, write "
+        'each quote inside it twice (""), and run again.'
+    )
 
 
 def _key_points(value: Any) -> list[KeyPoint | str] | None:
@@ -220,8 +282,11 @@ class QuestionResolver:
 
 
 def _cell(value: Any) -> Any:
+    """A CSV cell: lists and objects as JSON; text a spreadsheet would run as a formula gets a quote first."""
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str):
+        return spreadsheet_text(value)
     return "" if value is None else value
 
 
@@ -234,30 +299,59 @@ class Output:
         self.format = _format(path)
         self.columns = list(dict.fromkeys([*input_columns, *RESULT_COLUMNS]))
         self.done: dict[str, dict[str, Any]] = {}
-        if path.exists() and path.stat().st_size:
-            for record in self._read():
+        if path.exists():
+            try:
+                check_regular(path)
+            except FileReadError as exc:
+                raise GradingError(f"The output {path} cannot be written: {exc.reason}.") from exc
+            header, records = self._read()
+            for record in records:
                 if record.get("status") == "ok" and record.get("row_key") in current_keys:
                     self.done[str(record["row_key"])] = record
-            if self.format == ".csv":
-                with path.open(newline="", encoding="utf-8") as f:
-                    header = next(csv.reader(f), [])
-                self.columns = list(dict.fromkeys([*header, *self.columns]))
+            self.columns = list(dict.fromkeys([*header, *self.columns]))
         self._rewrite(list(self.done.values()))
 
-    def _read(self) -> Iterator[dict[str, Any]]:
+    def _unreadable(self, reason: Any) -> GradingError:
+        return GradingError(
+            f"The output {self.path} exists but cannot be read to resume ({reason}); "
+            "choose another output or delete it."
+        )
+
+    def _read(self) -> tuple[list[str], list[dict[str, Any]]]:
+        """The CSV header and the complete records written so far.
+
+        A last record cut off mid-write (a full disk, a killed run) is left out, so its row is graded
+        again: a file that does not end with a line break, or ends inside a quoted value, was cut off.
+        """
         try:
-            with self.path.open(newline="", encoding="utf-8") as f:
-                if self.format == ".csv":
-                    yield from csv.DictReader(f)
-                else:
-                    for raw in f:
-                        if raw.strip():
-                            yield json.loads(raw)
-        except (OSError, UnicodeDecodeError, ValueError, csv.Error) as exc:
-            raise GradingError(
-                f"The output {self.path} exists but cannot be read to resume ({exc}); "
-                "choose another output or delete it."
-            ) from exc
+            text = read_text_limited(self.path, MAX_OUTPUT_BYTES)
+        except FileReadError as exc:
+            raise self._unreadable(exc.reason) from exc
+        cut = not text.endswith(("\n", "\r"))
+        if self.format == ".jsonl":
+            lines = [raw for raw in _LINE_BREAK.split(text) if raw.strip()]
+            records = []
+            for i, raw in enumerate(lines):
+                try:
+                    record = json.loads(raw)
+                except ValueError as exc:
+                    if cut and i == len(lines) - 1:
+                        break
+                    raise self._unreadable(exc) from exc
+                if isinstance(record, dict):
+                    records.append(record)
+            return [], records
+        rows: list[list[str]] = []
+        try:
+            rows.extend(csv.reader(io.StringIO(text, newline=""), strict=True))
+        except csv.Error as exc:
+            if "unexpected end of data" not in str(exc):
+                raise self._unreadable(exc) from exc
+            cut = False  # the record cut off inside a quoted value was not returned
+        if cut and len(rows) > 1:
+            rows.pop()
+        header = rows[0] if rows else []
+        return header, [dict(zip(header, r, strict=True)) for r in rows[1:] if len(r) == len(header)]
 
     def _lines(self, records: Iterable[dict[str, Any]], header: bool) -> str:
         buffer = io.StringIO()
@@ -297,7 +391,7 @@ class Output:
     def finish(self) -> None:
         """Input order, failed rows last attempt only: re-read what was appended and rewrite it sorted."""
         latest: dict[str, dict[str, Any]] = {}
-        for record in self._read():
+        for record in self._read()[1]:
             latest[str(record.get("row_key"))] = record
         self._rewrite(list(latest.values()))
 
@@ -327,6 +421,11 @@ def grade_file(
 ) -> Summary:
     """Grade every row not graded yet. The models are loaded (by calling `scorer`, `transcriber`) only
     once the files are known to be usable, and the recogniser only if there are recordings."""
+    if _same_file(input_path, output_path):
+        raise GradingError(
+            f"The output {output_path} is the input file itself, which writing results would overwrite: "
+            "choose another output file."
+        )
     rows, broken = read_rows(input_path)
     columns = list(dict.fromkeys(k for r in rows for k in r.data))
     output = Output(output_path, columns, {r.key for r in rows})
@@ -361,6 +460,16 @@ def grade_file(
                 emit(result)
     output.finish()
     return Summary(len(rows) + len(broken), len(rows) - len(todo), len(todo) + len(broken), failed)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """The same file by path (links resolved) or, when both exist, by device and inode (hard links)."""
+    try:
+        if a.resolve() == b.resolve():
+            return True
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _fail(row: Row, reason: str) -> Result:

@@ -22,6 +22,17 @@ def keep_hub_offline() -> None:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # "Loading weights" bars on every start
 
 
+def quiet_onnxruntime() -> None:
+    """No telemetry from onnxruntime, which runs faster-whisper's voice-activity filter."""
+    try:
+        import onnxruntime
+    except ImportError:
+        return
+    disable = getattr(onnxruntime, "disable_telemetry_events", None)
+    if callable(disable):
+        disable()
+
+
 def cache_root() -> Path:
     """Rebuildable files (spoken questions, the joined Whisper base): the user cache folder, or the env's."""
     return Path(os.environ.get(CACHE_ENV_VAR) or platformdirs.user_cache_dir("interview-practice"))

@@ -22,6 +22,7 @@ from practice.speech_in import (
     AudioLimits,
     Transcriber,
     TranscriptionError,
+    audio_format,
     default_transcriber,
 )
 from practice.storage import AnswerMode, Attempt, Store
@@ -104,22 +105,27 @@ def answer(
     *,
     text: str | None = None,
     audio: bytes | None = None,
-    audio_mime: str = "audio/wav",
     mode: AnswerMode | None = None,
     scorer: CoverageScorer | None = None,
     transcriber: Transcriber | None = None,
     limits: AudioLimits = DEFAULT_LIMITS,
 ) -> Outcome:
-    """Save the answer, then transcribe and score it. StorageError means nothing was saved: keep the input."""
+    """Save the answer, then transcribe and score it. StorageError means nothing was saved: keep the input.
+
+    A recording is kept as the audio type its bytes decode as, whatever type the browser claimed (a
+    "recording" claimed as audio but holding HTML must never be served back as HTML). What is not audio, or
+    is over the length or size limit, is refused before anything is saved: RefusedRecordingError.
+    """
     if (text is None) == (audio is None):
         raise ValueError("Give either text or audio.")
+    kind = audio_format(audio, limits) if audio is not None else None
     attempt = store.add_attempt(
         plan.candidate,
         question,
         answer_mode=mode or ("typed" if audio is None else "audio"),
         answer_text=text or "",
         audio=audio,
-        audio_mime=audio_mime,
+        audio_mime=kind.mime if kind else "audio/wav",
         session_id=plan.session_id,
     )
     plan.attempt_ids.setdefault(question.id, []).append(attempt.id)

@@ -14,12 +14,19 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import av
 import numpy as np
 
-from practice.offline import ModelLoadError, bundled_whisper_tiny_en, cache_root, keep_hub_offline
+from practice.files import MEGABYTE, FileReadError, read_limited
+from practice.offline import (
+    ModelLoadError,
+    bundled_whisper_tiny_en,
+    cache_root,
+    keep_hub_offline,
+    quiet_onnxruntime,
+)
 from practice.scoring.text import HESITATIONS
 from practice.transcript import Transcript, Word, clock
 
@@ -54,28 +61,129 @@ class NoSpeechError(TranscriptionError):
     """The recording decoded fine but holds no speech (silence, noise)."""
 
 
+class RefusedRecordingError(TranscriptionError):
+    """Not kept at all: not audio in a known format, or over the length or size limit."""
+
+
+# Uncompressed 48 kHz stereo is about 0.4 MB a second; the margin covers cover art and odd formats.
+MAX_BYTES_PER_SECOND = MEGABYTE
+BYTES_MARGIN = 16 * MEGABYTE
+
+
 @dataclass(frozen=True)
 class AudioLimits:
     min_seconds: float = 1.0
     max_seconds: float = 300.0
 
+    @property
+    def max_bytes(self) -> int:
+        """The largest recording read or kept: ample for `max_seconds` of any format accepted."""
+        return int(self.max_seconds * MAX_BYTES_PER_SECOND) + BYTES_MARGIN
+
 
 DEFAULT_LIMITS = AudioLimits()
 
+
 # ---------------------------------------------------------------------------------------------- decoding
+
+NOT_AUDIO = "This file is not audio that can be read: use WAV, WebM, OGG, MP3, M4A or FLAC."
+# What a recording is stored and served back as, by the container PyAV found in its bytes.
+CONTAINER_TYPES: dict[str, tuple[str, str]] = {
+    "wav": ("audio/wav", "wav"),
+    "matroska,webm": ("audio/webm", "webm"),
+    "ogg": ("audio/ogg", "ogg"),
+    "mp3": ("audio/mpeg", "mp3"),
+    "mov,mp4,m4a,3gp,3g2,mj2": ("audio/mp4", "m4a"),
+    "flac": ("audio/flac", "flac"),
+    "aac": ("audio/aac", "aac"),
+}
+
+
+@dataclass(frozen=True)
+class AudioFormat:
+    mime: str  # the type to store and serve it as, from its bytes
+    extension: str
+    seconds: float | None  # declared by the file or timed from its packets; None if neither tells
+
+
+def audio_format(data: bytes, limits: AudioLimits | None = None) -> AudioFormat:
+    """What a recording really is, found from its bytes (never from a file name or a browser's word).
+
+    RefusedRecordingError (one sentence) when it is not sound in a known format, or, given `limits`, when
+    it is longer than `limits.max_seconds` or larger than `limits.max_bytes`. A short, silent or cut-off
+    recording passes: it is audio, so it is kept, and transcription says what is wrong with it.
+    """
+    if not data:
+        raise RefusedRecordingError("The recording is empty: record your answer again.")
+    if limits is not None and len(data) > limits.max_bytes:
+        raise RefusedRecordingError(
+            f"The recording is larger than the {limits.max_bytes // MEGABYTE} MB limit: "
+            "give a shorter answer or upload a compressed recording."
+        )
+    try:
+        with av.open(io.BytesIO(data), mode="r", metadata_errors="ignore") as container:
+            kind = CONTAINER_TYPES.get(container.format.name)
+            if kind is None or not container.streams.audio:
+                raise RefusedRecordingError(NOT_AUDIO)
+            stream = container.streams.audio[0]
+            declared = _declared_seconds(container, stream)
+            if limits is not None and declared is not None and declared > limits.max_seconds + 1:
+                raise _too_long(declared, limits, refused=True)
+            heard, end = False, 0.0
+            for packet in container.demux(stream):
+                if not heard and packet.size:
+                    heard = bool(packet.decode())  # the first sound decodes: it is audio
+                if limits is None:
+                    if heard:
+                        break
+                    continue
+                if packet.pts is not None and packet.time_base is not None:
+                    end = max(end, float((packet.pts + (packet.duration or 0)) * packet.time_base))
+                if end > limits.max_seconds + 1:  # no declared length (browser WebM): time the packets
+                    raise RefusedRecordingError(
+                        f"The recording is longer than the {clock(round(limits.max_seconds))} limit: "
+                        "give a shorter answer or raise the limit."
+                    )
+            if not heard:
+                raise RefusedRecordingError(NOT_AUDIO)
+    except TranscriptionError:
+        raise
+    except (av.error.FFmpegError, ValueError, IndexError, TypeError) as exc:
+        raise RefusedRecordingError(NOT_AUDIO) from exc
+    seconds = declared if declared is not None else (end or None)
+    if limits is not None and seconds and len(data) > seconds * MAX_BYTES_PER_SECOND + BYTES_MARGIN:
+        raise RefusedRecordingError(
+            f"The file is far larger than the {clock(round(seconds))} of sound in it: "
+            "upload the recording alone."
+        )
+    return AudioFormat(kind[0], kind[1], seconds)
+
+
+def read_recording(path: str | Path, limits: AudioLimits = DEFAULT_LIMITS) -> bytes:
+    """A recording's bytes: only a regular file (not a device, pipe or folder), at most `limits.max_bytes`."""
+    try:
+        return read_limited(path, limits.max_bytes)
+    except FileReadError as exc:
+        raise RefusedRecordingError(str(exc)) from exc
+
+
+def _declared_seconds(container: Any, stream: Any) -> float | None:
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    if container.duration:
+        return container.duration / av.time_base
+    return None
 
 
 def decode(audio: bytes | str | Path, limits: AudioLimits = DEFAULT_LIMITS) -> np.ndarray:
     """Mono float32 samples at 16 kHz, after checking the recording is usable."""
-    if isinstance(audio, str | Path):
-        try:
-            data = Path(audio).read_bytes()
-        except OSError as exc:
-            raise TranscriptionError(f"Could not read {audio}: {exc.strerror or exc}.") from exc
-    else:
-        data = audio
+    data = read_recording(audio, limits) if isinstance(audio, str | Path) else audio
     if not data:
         raise TranscriptionError("The recording is empty: record your answer again.")
+    if len(data) > limits.max_bytes:
+        raise RefusedRecordingError(
+            f"The recording is larger than the {limits.max_bytes // MEGABYTE} MB limit: give a shorter one."
+        )
 
     chunks: list[np.ndarray] = []
     decoded = 0
@@ -85,11 +193,7 @@ def decode(audio: bytes | str | Path, limits: AudioLimits = DEFAULT_LIMITS) -> n
             if not container.streams.audio:
                 raise TranscriptionError("The file has no sound in it: upload or record an audio file.")
             stream = container.streams.audio[0]
-            declared = None
-            if stream.duration and stream.time_base:
-                declared = float(stream.duration * stream.time_base)
-            elif container.duration:
-                declared = container.duration / av.time_base
+            declared = _declared_seconds(container, stream)
             if declared is not None and declared > limits.max_seconds + 1:
                 raise _too_long(declared, limits)
             resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
@@ -112,9 +216,7 @@ def decode(audio: bytes | str | Path, limits: AudioLimits = DEFAULT_LIMITS) -> n
     except TranscriptionError:
         raise
     except (av.error.FFmpegError, ValueError, IndexError) as exc:
-        raise TranscriptionError(
-            "This file is not audio that can be read: use WAV, WebM, OGG, MP3, M4A or FLAC."
-        ) from exc
+        raise TranscriptionError(NOT_AUDIO) from exc
 
     samples = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
     seconds = samples.size / SAMPLE_RATE
@@ -143,8 +245,8 @@ def _riff_declared_seconds(data: bytes, seconds: float) -> float | None:
     return seconds * size / len(data)
 
 
-def _too_long(seconds: float, limits: AudioLimits) -> TranscriptionError:
-    return TranscriptionError(
+def _too_long(seconds: float, limits: AudioLimits, *, refused: bool = False) -> TranscriptionError:
+    return (RefusedRecordingError if refused else TranscriptionError)(
         f"The recording is {clock(round(seconds))} long, over the {clock(round(limits.max_seconds))} limit: "
         "give a shorter answer or raise the limit."
     )
@@ -209,6 +311,7 @@ class Transcriber:
     ):
         """`workers` > 1 lets that many threads transcribe at once (batch grading: one per core)."""
         keep_hub_offline()
+        quiet_onnxruntime()  # the voice-activity filter runs on onnxruntime
         self.name = model or os.environ.get(MODEL_ENV_VAR) or DEFAULT_MODEL
         self.filler_prompt = filler_prompt
         self.beam_size = beam_size

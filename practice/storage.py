@@ -8,7 +8,8 @@ SQLite (the default) runs in WAL mode with a busy timeout and every write transa
 BEGIN IMMEDIATE: writers queue for the lock instead of failing with "database is locked" halfway
 through, and readers never wait. The code keeps to portable types (JSON, LargeBinary, timezone-aware
 DateTime) so `PRACTICE_DATABASE_URL=postgresql+psycopg://...` works too; PostgreSQL needs a driver
-installed (`pip install "psycopg[binary]"`) and is not exercised by the test suite.
+installed (`pip install "psycopg[binary]"`). `make test` runs the storage tests against both: it starts a
+local PostgreSQL (.ci/postgres.sh) and passes its URL as PRACTICE_TEST_POSTGRES_URL.
 
 The schema is versioned by a short list of migration functions (`MIGRATIONS`) and upgraded when a store
 is opened; each migration is a frozen snapshot, never edited once released.
@@ -21,6 +22,7 @@ import io
 import json
 import math
 import os
+import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -59,11 +61,19 @@ _AUDIO_EXTENSIONS = {
     "audio/mpeg": "mp3",
     "audio/mp4": "m4a",
     "audio/flac": "flac",
+    "audio/aac": "aac",
 }
 
 
 class StorageError(RuntimeError):
-    """The database could not be read or written; the message is one sentence a user can act on."""
+    """The database could not be read or written; the message is one sentence a user can act on.
+
+    `public` is the same sentence without file paths or server addresses, for a browser.
+    """
+
+    def __init__(self, message: str, *, public: str | None = None):
+        super().__init__(message)
+        self.public = public or message
 
 
 class NotFoundError(LookupError):
@@ -426,9 +436,10 @@ def open_store(url: str | None = None, *, busy_timeout: float = DEFAULT_BUSY_TIM
     raw = (url or "").strip() or default_url()
     try:
         parsed = sa.make_url(raw)
-    except sa_exc.ArgumentError as exc:
+    except (sa_exc.ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
         raise StorageError(
-            f"'{raw}' is not a database URL (expected e.g. sqlite:///path/practice.db)."
+            f"'{_redact_url(raw)}' is not a database URL (expected e.g. sqlite:///path/practice.db).",
+            public="The database URL is not valid: ask whoever runs this server to check it.",
         ) from exc
     shown = parsed.render_as_string(hide_password=True)
     is_sqlite = parsed.get_backend_name() == "sqlite"
@@ -437,7 +448,10 @@ def open_store(url: str | None = None, *, busy_timeout: float = DEFAULT_BUSY_TIM
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StorageError(f"Could not create the data folder {folder}: {exc.strerror or exc}.") from exc
+            raise StorageError(
+                f"Could not create the data folder {folder}: {exc.strerror or exc}.",
+                public=f"Could not create the data folder: {exc.strerror or type(exc).__name__}.",
+            ) from exc
     try:
         if is_sqlite:
             engine = sa.create_engine(parsed, connect_args={"timeout": busy_timeout})
@@ -449,8 +463,11 @@ def open_store(url: str | None = None, *, busy_timeout: float = DEFAULT_BUSY_TIM
             f"The database driver for {parsed.drivername} is not installed ({exc.name}); for PostgreSQL "
             'run `pip install "psycopg[binary]"` and use a postgresql+psycopg:// URL.'
         ) from exc
-    except sa_exc.ArgumentError as exc:
-        raise StorageError(f"Could not use the database URL {shown}: {exc}.") from exc
+    except (sa_exc.ArgumentError, ValueError) as exc:
+        raise StorageError(
+            f"Could not use the database URL {shown}: {exc}.",
+            public="The database URL is not valid: ask whoever runs this server to check it.",
+        ) from exc
     try:
         with _guard("open the database", shown):
             migrate(engine)
@@ -461,6 +478,17 @@ def open_store(url: str | None = None, *, busy_timeout: float = DEFAULT_BUSY_TIM
 
 
 # --- errors ---------------------------------------------------------------------------------------------
+
+
+def _redact_url(raw: str) -> str:
+    """A URL that did not parse, with whatever stands before its host's '@' (user, password) hidden."""
+    scheme, sep, rest = raw.partition("://")
+    if not sep:
+        scheme, rest = "", raw
+    if "@" in rest:
+        rest = "***@" + rest.rpartition("@")[2]
+    return re.sub(r"(?i)(password=)[^&;\s]*", r"\1***", f"{scheme}{sep}{rest}")
+
 
 _REASONS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("disk is full", "disk full", "no space left"), "the disk is full. Free some space and try again."),
@@ -497,13 +525,14 @@ _REASONS: tuple[tuple[tuple[str, ...], str], ...] = (
 )  # fmt: skip
 
 
-def _reason(exc: BaseException, url: str) -> str:
+def _reason(exc: BaseException, url: str | None) -> str:
+    """Why, in words; `url` None leaves the database's location out (for a browser: no server paths)."""
     original = getattr(exc, "orig", None) or exc
     message = str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
     lowered = message.lower()
     for needles, reason in _REASONS:
         if any(n in lowered for n in needles):
-            return reason.format(url=url)
+            return reason.format(url=url) if url is not None else re.sub(r" (?:for |at )?\{url\}", "", reason)
     if isinstance(exc, sa_exc.TimeoutError):
         return "the database is busy with another session. Try again in a moment."
     return f"the database reported an error ({message})."
@@ -514,12 +543,15 @@ def _guard(action: str, url: str) -> Iterator[None]:
     """Turn driver errors into one StorageError sentence; the caller still holds its data and can retry."""
     try:
         yield
-    except sa_exc.DBAPIError as exc:
-        raise StorageError(f"Could not {action}: {_reason(exc, url)}") from exc
-    except sa_exc.TimeoutError as exc:  # no free pooled connection
-        raise StorageError(f"Could not {action}: {_reason(exc, url)}") from exc
+    except (sa_exc.DBAPIError, sa_exc.TimeoutError) as exc:  # TimeoutError: no free pooled connection
+        raise StorageError(
+            f"Could not {action}: {_reason(exc, url)}", public=f"Could not {action}: {_reason(exc, None)}"
+        ) from exc
     except OSError as exc:
-        raise StorageError(f"Could not {action}: {exc.strerror or exc}.") from exc
+        raise StorageError(
+            f"Could not {action}: {exc.strerror or exc}.",
+            public=f"Could not {action}: {exc.strerror or type(exc).__name__}.",
+        ) from exc
 
 
 # --- helpers --------------------------------------------------------------------------------------------
@@ -716,6 +748,8 @@ class Store:
             raise ValueError("The audio must be bytes.")
         blob = bytes(audio) if audio else b""
         mime = (audio_mime or "application/octet-stream").strip().lower()[:100]
+        if blob and mime not in _AUDIO_EXTENSIONS:  # served back as stored: never a browser's claimed type
+            raise ValueError(f"'{mime}' is not an audio type this app stores or plays.")
         with self._transaction("save the attempt") as conn:
             who = self._resolve_candidate(conn, candidate)
             if session_id is not None:
@@ -1102,8 +1136,10 @@ CSV_COLUMNS: tuple[str, ...] = (
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _cell(text: str | None) -> str:
-    """User text kept as text in spreadsheets: a leading formula character gets a quote in front."""
+def spreadsheet_text(text: str | None) -> str:
+    """User text kept as text in spreadsheets: a leading formula character gets a quote in front.
+
+    Used by every CSV this app writes (this export, batch grading's results)."""
     value = text or ""
     return "'" + value if value.startswith(_FORMULA_START) else value
 
@@ -1123,13 +1159,13 @@ def export_csv(attempts: Iterable[Attempt]) -> str:
             [
                 a.id,
                 _utc(a.created_at).isoformat(),
-                _cell(a.candidate.name),
+                spreadsheet_text(a.candidate.name),
                 a.session_id or "",
-                _cell(a.question_id),
-                _cell(a.track),
-                _cell(a.level),
-                _cell(a.topic),
-                _cell(a.question),
+                spreadsheet_text(a.question_id),
+                spreadsheet_text(a.track),
+                spreadsheet_text(a.level),
+                spreadsheet_text(a.topic),
+                spreadsheet_text(a.question),
                 a.answer_mode,
                 a.status,
                 _num(a.coverage),
@@ -1139,13 +1175,13 @@ def export_csv(attempts: Iterable[Attempt]) -> str:
                 statuses.count("partial"),
                 statuses.count("missed"),
                 "; ".join(s or "unknown" for s in statuses),
-                _cell("; ".join(f"{o.index + 1}={o.status} ({o.author})" for o in a.overrides)),
+                spreadsheet_text("; ".join(f"{o.index + 1}={o.status} ({o.author})" for o in a.overrides)),
                 "yes" if a.has_audio else "no",
                 f"{a.transcript.duration:.1f}" if a.transcript else "",
-                _cell(a.answer_text),
+                spreadsheet_text(a.answer_text),
                 json.dumps(a.delivery, sort_keys=True) if a.delivery else "",
-                _cell(" | ".join(f"{n.author}: {n.text}" for n in a.notes)),
-                _cell(a.error),
+                spreadsheet_text(" | ".join(f"{n.author}: {n.text}" for n in a.notes)),
+                spreadsheet_text(a.error),
             ]
         )
     return buffer.getvalue()

@@ -61,7 +61,7 @@ def load_models() -> bool:
         return True
     with st.status("Loading the speech and scoring models (the first time takes a few seconds)…") as status:
         try:
-            st.write("Scoring model (all-MiniLM-L6-v2)…")
+            st.write("Scoring models (all-MiniLM-L6-v2 and the key-point judge)…")
             scorer()
             st.write(f"Speech model (Whisper {whisper_model()})…")
             transcriber(whisper_model())
@@ -76,17 +76,39 @@ def load_models() -> bool:
 
 def open_bank_and_store() -> tuple[Bank, Store]:
     """Both, or a one-sentence error on the page and a stop."""
-    from practice.bank import BankError
+    from practice.bank import BankError, default_bank_dir
     from practice.storage import StorageError
 
     try:
         return bank(), store()
     except BankError as exc:
-        st.error(f"The question bank is invalid: {exc}")
+        folder = str(default_bank_dir())  # file names only: no server paths in the browser
+        problem = str(exc).replace(folder + os.sep, "").replace(folder, "the bank folder")
+        st.error(escape_markdown(f"The question bank is invalid: {problem}"))
     except StorageError as exc:
-        st.error(str(exc))
+        st.error(escape_markdown(error_text(exc)))
     st.stop()
     raise AssertionError("unreachable")
+
+
+def error_text(exc: BaseException) -> str:
+    """An error's sentence for the browser: a StorageError's without file paths or server addresses."""
+    return str(getattr(exc, "public", None) or exc)
+
+
+def play_recording(data: bytes) -> None:
+    """A saved recording, served only as the audio type its bytes decode as.
+
+    Streamlit serves it from this app's own origin with the type given here, so a type a browser claimed
+    (`text/html` for a page with a script in it) must never reach it; what does not decode as audio, e.g.
+    saved under such a type by an older version, is not served at all.
+    """
+    try:
+        kind = speech_in.audio_format(data)
+    except speech_in.TranscriptionError:
+        st.caption("The saved recording is not audio this app can play, so it is not shown.")
+        return
+    st.audio(data, format=kind.mime)
 
 
 # ---------------------------------------------------------------------------------------------- question
@@ -146,7 +168,7 @@ def show_attempt(
     """Coverage, key points, transcript with evidence highlighted, delivery, follow-up, model answer."""
     if attempt.status != "scored":
         if attempt.error:
-            st.warning(attempt.error)
+            st.warning(escape_markdown(attempt.error))
         else:
             st.info("This attempt has not been scored yet.")
         if attempt.answer_text:
@@ -172,12 +194,13 @@ def show_attempt(
         said = point.get("said_at")
         when = f" · said at {clock(said)}" if said is not None and status != "missed" else ""
         coach = f" · coach: **{status}** (automatic {auto})" if attempt.override(i) else ""
+        opposite = " · **you said the opposite**" if point.get("contradicted") and auto == "missed" else ""
         st.markdown(
             f"{STATUS_ICON.get(status, '')} **{i + 1}.** {escape_markdown(point.get('text', ''))} "
-            f"· {status}{when}{coach}"
+            f"· {status}{opposite}{when}{coach}"
         )
         evidence = point.get("evidence")
-        if evidence and auto != "missed":
+        if evidence and (auto != "missed" or opposite):
             st.caption(f"“{escape_markdown(evidence.get('text', ''))}”")
 
     st.markdown("#### Your answer" if attempt.transcript is None else "#### Transcript")
@@ -209,7 +232,7 @@ def show_delivery(delivery: dict[str, Any]) -> None:
     cols[0].metric(
         "Pace", "–" if wpm is None else f"{wpm:.0f} wpm", help="120-160 words per minute is comfortable"
     )
-    cols[0].caption(delivery.get("pace") or "too short to tell")
+    cols[0].caption(escape_markdown(str(delivery.get("pace") or "too short to tell")))
     fillers = delivery.get("fillers") or []
     cols[1].metric("Fillers", len(fillers), help="um, uh, you know, I mean, like, ...")
     cols[1].caption(f"{delivery.get('fillers_per_100', 0):.1f} per 100 words")

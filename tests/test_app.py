@@ -14,11 +14,14 @@ from practice import speech_in, storage
 from practice.bank import load_bank
 from practice.scoring.coverage import CoverageScorer
 from practice.storage import StorageError, open_store
+from tests.audio import encode, silence, tone
 from tests.conftest import BANK, FakeEmbedder, FakeTranscriber, write
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 30
 HOSTILE = "<b>bold</b> *stars* [link](http://example.com) :red[red] $x$"
+ANSWER_WAV = encode(tone(2.0))  # real audio: a recording is kept as what it decodes as
+SILENT_WAV = encode(silence(2.0))
 
 
 @pytest.fixture
@@ -98,7 +101,7 @@ def test_practice_reads_the_question_aloud_and_scores_a_typed_answer(env, bank):
 def test_spoken_answer_shows_transcript_times_and_delivery(env, bank):
     env.text = "the model memorises noise in the training data um so it does badly on new data"
     at = start_practice(app(), topics=["generalisation"])  # one question: overfitting
-    at.audio_input[0].set_value(("answer.wav", b"RIFF fake wav", "audio/wav"))
+    at.audio_input[0].set_value(("answer.wav", ANSWER_WAV, "audio/wav"))
     at = at.run()
     assert not at.exception
     text = page_text(at)
@@ -108,22 +111,22 @@ def test_spoken_answer_shows_transcript_times_and_delivery(env, bank):
     assert len(at.get("audio")) == 2  # the question and the recording
     with open_store() as store:
         (saved,) = store.attempts()
-        assert saved.answer_mode == "audio" and store.audio(saved.id)[0] == b"RIFF fake wav"
+        assert saved.answer_mode == "audio" and store.audio(saved.id)[0] == ANSWER_WAV
 
 
 def test_silent_recording_is_kept_and_the_candidate_can_answer_again(env, bank):
     env.text = None  # the recogniser hears nothing
     at = start_practice(app())
-    at.audio_input[0].set_value(("answer.wav", b"RIFF silence", "audio/wav"))
+    at.audio_input[0].set_value(("answer.wav", SILENT_WAV, "audio/wav"))
     at = at.run()
     assert not at.exception
     assert "No speech was heard" in at.warning[0].value and "was saved" in at.warning[0].value
     assert len(at.audio_input) == 1  # a fresh recorder
     with open_store() as store:
         (saved,) = store.attempts()
-        assert saved.status == "failed" and store.audio(saved.id)[0] == b"RIFF silence"
+        assert saved.status == "failed" and store.audio(saved.id)[0] == SILENT_WAV
     env.text = "data held out from training"
-    at.audio_input[0].set_value(("again.wav", b"RIFF again", "audio/wav"))
+    at.audio_input[0].set_value(("again.wav", ANSWER_WAV, "audio/wav"))
     at = at.run()
     assert at.metric[0].label == "Coverage"
 

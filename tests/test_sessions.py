@@ -10,7 +10,10 @@ from practice import sessions
 from practice.bank import load_bank
 from practice.scoring.coverage import CoverageScorer
 from practice.storage import open_store
+from tests.audio import encode, tone
 from tests.conftest import BANK, FakeEmbedder, FakeTranscriber, write
+
+WAV = encode(tone(2.0))  # real audio: a recording is kept as what it decodes as
 
 
 @pytest.fixture
@@ -57,18 +60,18 @@ def test_spoken_answer_keeps_transcript_and_delivery(bank, store, scorer):
     question = bank.get("validation-set")
     plan = sessions.start(store, "Ada", [question])
     recogniser = FakeTranscriber("data held out from training used to tune hyperparameters")
-    outcome = sessions.answer(store, plan, question, audio=b"RIFF...", scorer=scorer, transcriber=recogniser)
+    outcome = sessions.answer(store, plan, question, audio=WAV, scorer=scorer, transcriber=recogniser)
     attempt = store.attempt(outcome.attempt.id)
     assert attempt.status == "scored" and attempt.answer_mode == "audio"
     assert attempt.transcript.words[0].text == "data" and attempt.delivery["word_count"] == 9
     assert attempt.score["key_points"][0]["said_at"] == pytest.approx(0.5)
-    assert store.audio(attempt.id) == (b"RIFF...", "audio/wav")
+    assert store.audio(attempt.id) == (WAV, "audio/wav")
 
 
 def test_silent_recording_is_kept_and_can_be_rescored(bank, store, scorer):
     question = bank.get("validation-set")
     plan = sessions.start(store, "Ada", [question])
-    outcome = sessions.answer(store, plan, question, audio=b"RIFF...", transcriber=FakeTranscriber(None))
+    outcome = sessions.answer(store, plan, question, audio=WAV, transcriber=FakeTranscriber(None))
     assert outcome.assessment is None and outcome.error.startswith("No speech was heard")
     assert outcome.attempt.status == "failed" and store.audio(outcome.attempt.id) is not None
     # later, with a recogniser that hears it: the saved audio is used, no new attempt is made

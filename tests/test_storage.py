@@ -59,9 +59,9 @@ def url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'practice.db'}"
 
 
-# Set to a PostgreSQL URL (e.g. postgresql+psycopg://practice:practice@localhost/practice_test, with
-# `pip install "psycopg[binary]"`) to run every test that uses `store` against PostgreSQL too. The
-# database is emptied first.
+# A PostgreSQL URL (`make test` starts a local server and sets it, see .ci/postgres.sh; by hand e.g.
+# postgresql+psycopg://practice:practice@localhost/practice_test, with the `postgres` extra installed)
+# runs every test that uses `store` against PostgreSQL too. The database is emptied first.
 POSTGRES_URL = os.environ.get("PRACTICE_TEST_POSTGRES_URL")
 
 

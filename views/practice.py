@@ -9,7 +9,7 @@ import streamlit as st
 from practice import sessions, ui
 from practice.bank import LEVELS, Question
 from practice.markdown import escape_markdown
-from practice.speech_in import AudioLimits
+from practice.speech_in import AudioLimits, RefusedRecordingError
 from practice.storage import StorageError
 
 bank, store = ui.open_bank_and_store()
@@ -20,11 +20,11 @@ def setup() -> None:
     st.title("Practice")
     weak_requested = state.pop("start_weak", False)
     with st.form("setup"):
-        known = [c.name for c in store.candidates()]
         name = st.text_input(
             "Your name",
             value=state.get("candidate", ""),
-            help="A new name creates a profile. " + (f"Known: {', '.join(known[:20])}" if known else ""),
+            # Other candidates' names are not listed here: a tooltip renders Markdown, and they are theirs.
+            help="A new name creates a profile; the same name again (in any case) carries on with it.",
         )
         tracks = list(bank.tracks)
         track = st.selectbox("Track", tracks, format_func=lambda t: bank.tracks[t].title)
@@ -71,7 +71,7 @@ def setup() -> None:
     try:
         state["plan"] = sessions.start(store, name, chosen)
     except (StorageError, ValueError) as exc:
-        st.error(str(exc))
+        st.error(escape_markdown(ui.error_text(exc)))
         return
     state.update(
         candidate=name.strip(),
@@ -88,8 +88,8 @@ def setup() -> None:
 def ask(plan: sessions.Plan) -> None:
     question = bank.get(plan.current)
     st.caption(
-        f"Question {plan.position + 1} of {len(plan.question_ids)} · {question.level} · {question.topic}"
-        f" · {plan.candidate}"
+        f"Question {plan.position + 1} of {len(plan.question_ids)} · {escape_markdown(question.level)} · "
+        f"{escape_markdown(question.topic)} · {escape_markdown(plan.candidate)}"
     )
     audio = ui.question_audio(question)
     first_time = state.get("heard") != (plan.session_id, plan.position)
@@ -97,18 +97,22 @@ def ask(plan: sessions.Plan) -> None:
         st.audio(audio, format="audio/wav", autoplay=first_time)
     state["heard"] = (plan.session_id, plan.position)
     if not state.get("hide_text") or st.toggle("Show the question", key=f"show-{plan.position}"):
-        st.subheader(question.question)
+        st.subheader(escape_markdown(question.question))
 
     if not ui.load_models():
         st.stop()
     tries = plan.attempt_ids.get(question.id, [])
-    round_key = f"{plan.session_id}-{plan.position}-{len(tries)}"
+    # A refused recording (not audio, too long) was not saved: a fresh recorder and uploader replace it.
+    round_key = f"{plan.session_id}-{plan.position}-{len(tries)}-{state.get('refusals', 0)}"
     latest = store.attempt(tries[-1]) if tries else None
     answering = latest is None or latest.status != "scored" or state.get("retry") == question.id
 
     if answering:
-        if latest is not None and latest.status == "failed":
-            st.warning(f"{latest.error} Your last recording was saved; answer again below.")
+        if refused := state.pop("refused", None):
+            st.error(escape_markdown(refused))
+        elif latest is not None and latest.status == "failed":
+            reason = escape_markdown(latest.error or "")
+            st.warning(f"{reason} Your last recording was saved; answer again below.")
         ui.answer_timer(round_key)
         record, upload, typed = st.tabs(["🎙️ Record", "📁 Upload", "⌨️ Type"])
         with record:
@@ -125,13 +129,10 @@ def ask(plan: sessions.Plan) -> None:
 
         submission = state.get("pending")
         if submission is None and recording is not None:
-            submission = {
-                "audio": recording.getvalue(),
-                "mime": recording.type or "audio/wav",
-                "mode": "audio",
-            }
+            # The browser's claimed type is not used: the recording is kept as what it decodes as.
+            submission = {"audio": recording.getvalue(), "mode": "audio"}
         elif submission is None and uploaded is not None:
-            submission = {"audio": uploaded.getvalue(), "mime": uploaded.type or "", "mode": "upload"}
+            submission = {"audio": uploaded.getvalue(), "mode": "upload"}
         elif submission is None and typed_sent:
             if not text.strip():
                 st.error("The answer is empty: type something, or record it instead.")
@@ -144,7 +145,7 @@ def ask(plan: sessions.Plan) -> None:
     previous = store.attempt(tries[-2]) if len(tries) > 1 else None
     comparison = sessions.compare(previous, latest) if previous else None
     if latest.has_audio and (saved := store.audio(latest.id)):
-        st.audio(saved[0], format=saved[1])
+        ui.play_recording(saved[0])
     ui.show_attempt(latest, question, comparison=comparison)
     again, nxt = st.columns(2)
     if again.button("Try again", width="stretch"):
@@ -172,21 +173,28 @@ def judge(plan: sessions.Plan, question: Question, submission: dict[str, Any]) -
                 question,
                 text=submission.get("text"),
                 audio=submission.get("audio"),
-                audio_mime=submission.get("mime") or "audio/wav",
                 mode=submission["mode"],
                 scorer=ui.scorer(),
                 transcriber=ui.transcriber(ui.whisper_model()),
                 limits=state.get("limits", AudioLimits()),
             )
+        except RefusedRecordingError as exc:  # not audio, or over the limit: nothing was saved
+            state.pop("pending", None)
+            state["refused"] = str(exc)
+            state["refusals"] = state.get("refusals", 0) + 1
+            outcome = None
         except StorageError as exc:
             state["pending"] = submission
             status.update(label="Your answer could not be saved.", state="error")
-            st.error(f"{exc} Your answer is kept here until it is saved.")
+            st.error(f"{escape_markdown(ui.error_text(exc))} Your answer is kept here until it is saved.")
             st.button("Retry saving", type="primary")
             return
         state.pop("pending", None)
-        status.update(label="Done.", state="complete", expanded=False)
-    if not outcome.error:
+        if outcome is None:
+            status.update(label="The recording was not saved.", state="error", expanded=False)
+        else:
+            status.update(label="Done.", state="complete", expanded=False)
+    if outcome is not None and not outcome.error:
         state.pop("retry", None)
     st.rerun()  # shows the feedback, or the reason and a fresh recorder
 

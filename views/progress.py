@@ -32,14 +32,15 @@ top[1].metric("Questions", len({a.question_id for a in attempts}))
 top[2].metric("Average coverage", f"{sum(a.effective_coverage for a in attempts) / len(attempts):.0f}")
 
 advice = progress.level_up(attempts)
+level, next_level = escape_markdown(advice.level), escape_markdown(advice.next_level or "")
 if advice.ready and advice.next_level:
-    st.success(f"You have mastered **{advice.level}**: move up to **{advice.next_level}**.")
+    st.success(f"You have mastered **{level}**: move up to **{next_level}**.")
 else:
-    st.info(f"Current level: **{advice.level}**." + ("" if advice.next_level else " This is the top level."))
+    st.info(f"Current level: **{level}**." + ("" if advice.next_level else " This is the top level."))
 with st.expander("The rule for moving up"):
     st.markdown(advice.rule)
     for check in advice.checks:
-        st.markdown(f"{'✅' if check.met else '⬜'} {check.text}")
+        st.markdown(f"{'✅' if check.met else '⬜'} {escape_markdown(check.text)}")
 
 left, right = st.columns(2)
 for column, title, groups in (

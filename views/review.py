@@ -89,13 +89,13 @@ attempt = chosen[rows[0]] if rows else chosen[0]
 st.divider()
 st.subheader(f"{escape_markdown(attempt.candidate.name)} · {escape_markdown(attempt.question_id)}")
 st.caption(
-    f"{attempt.created_at.astimezone():%Y-%m-%d %H:%M} · {attempt.level} · {attempt.topic} · "
-    f"{attempt.answer_mode}"
+    f"{attempt.created_at.astimezone():%Y-%m-%d %H:%M} · {escape_markdown(attempt.level)} · "
+    f"{escape_markdown(attempt.topic)} · {escape_markdown(attempt.answer_mode)}"
 )
 if attempt.question:
     st.markdown(f"**Question:** {escape_markdown(attempt.question)}")
 if attempt.has_audio and (audio := store.audio(attempt.id)):
-    st.audio(audio[0], format=audio[1])
+    ui.play_recording(audio[0])
 try:
     question = bank.get(attempt.question_id)
 except UnknownQuestionError:
@@ -148,6 +148,6 @@ with st.form(f"coach-{attempt.id}"):
             if note.strip():
                 store.add_note(attempt.id, note, who)
         except (StorageError, ValueError) as exc:
-            st.error(str(exc))
+            st.error(escape_markdown(ui.error_text(exc)))
         else:
             st.rerun()
