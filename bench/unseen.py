@@ -1,8 +1,6 @@
 """The scorer on questions and answers it was never tuned on: public data sets, against the naive baseline.
 
     .venv/bin/python bench/unseen.py [--readme README.md] [--datasets DIR]
-    .venv/bin/python bench/unseen.py --fit      # refit practice/scoring/matcher.json on training data
-    .venv/bin/python bench/unseen.py --ceiling  # how far a classifier over the scorer's evidence gets
 
 Data is read in place from ../shared/datasets/ (or --datasets / PRACTICE_DATASETS_DIR), never copied:
 
@@ -18,9 +16,8 @@ Data is read in place from ../shared/datasets/ (or --datasets / PRACTICE_DATASET
   stance, average precision with undecided pairs as no match (strict) or as match (relaxed), averaged
   over topic and stance.
 
-The learned matcher is fitted (`--fit`) on SemEval training answers and ArgKP train and dev only; its
-regularisation is chosen by 5-fold cross-validation grouped by question. The test splits are never used
-for fitting or for choosing thresholds.
+The key-point judge learnt from SemEval's and ArgKP's training data (training/train_judge.py); the test
+splits are never used for training or for choosing thresholds.
 """
 
 from __future__ import annotations
@@ -29,14 +26,12 @@ import argparse
 import csv
 import os
 import re
-import statistics
 import sys
-import time
 import xml.etree.ElementTree as ET
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -46,13 +41,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.readme import replace_block, verdict  # noqa: E402
-from practice.bank import Question, load_bank, make_question  # noqa: E402
-from practice.evalset import load_eval_set  # noqa: E402
+from practice.bank import Question, make_question  # noqa: E402
 from practice.offline import keep_hub_offline  # noqa: E402
 from practice.scoring import CoverageScorer, ScoringConfig  # noqa: E402
 from practice.scoring.coverage import EvidenceComponents  # noqa: E402
 from practice.scoring.embedding import Embedder, default_embedder  # noqa: E402
-from practice.scoring.matcher import FEATURES, MATCHER_FILE, Matcher  # noqa: E402
+from practice.scoring.judge import default_judge  # noqa: E402
 
 DATASETS_ENV_VAR = "PRACTICE_DATASETS_DIR"
 DEFAULT_DATASETS = ROOT.parent / "shared" / "datasets"
@@ -63,7 +57,10 @@ SEMEVAL_SPLITS = {
     "beetle": ["test-unseen-answers", "test-unseen-questions"],
 }
 CORPUS_NAMES = {"sciEntsBank": "SciEntsBank", "beetle": "Beetle"}
-SHIPPED_ROW = "Coverage scorer, shipped default (formula + inversion rule + rivalry)"
+FORMULA_ROW = "Evidence formula alone (the scorer before the judge)"
+SHIPPED_ROW = "Formula shortlists, judge decides (shipped default)"
+FORMULA_AS_SHIPPED = "Evidence formula alone, at its eval/ threshold"
+JUDGE_AS_SHIPPED = "Formula shortlists, judge decides, at its eval/ threshold (as shipped)"
 # Published KPA-2021 track-1 test results (mAP strict / relaxed), as reported by the teams themselves.
 PUBLISHED_ARGKP = [
     (
@@ -185,6 +182,14 @@ def point_scores(parts: list[EvidenceComponents], cfg: ScoringConfig) -> list[np
     return [p.combine(cfg).max(axis=1) for p in parts]
 
 
+def judged_scores(scorer: CoverageScorer, items: Sequence[tuple[Question, str]]) -> list[np.ndarray]:
+    """Per answer: each key point's evidence after the judge (what the shipped scorer decides on)."""
+    out: list[np.ndarray] = []
+    for i in range(0, len(items), BATCH):
+        out += [np.array([p.score for p in s.key_points]) for s in scorer.score_many(items[i : i + BATCH])]
+    return out
+
+
 def baseline_point_scores(embedder: Embedder, items: Sequence[tuple[Question, str]]) -> list[np.ndarray]:
     """Whole answer vs each key point, plain cosine."""
     answers = embedder.encode([a for _, a in items])
@@ -218,163 +223,6 @@ def argkp_map(topics: Iterable[ArgKPTopic], scores: list[np.ndarray]) -> tuple[f
     return float(np.mean(strict)), float(np.mean(relaxed))
 
 
-# --- fitting the matcher ----------------------------------------------------------------------------------
-
-
-@dataclass
-class Bags:
-    """Training bags for multiple-instance logistic regression: a bag is positive when any row is."""
-
-    x: np.ndarray  # (rows, features)
-    bag: np.ndarray  # (rows,) bag index
-    y: np.ndarray  # (bags,) 0/1
-    weight: np.ndarray  # (bags,)
-    group: np.ndarray  # (bags,) question, for grouped cross-validation
-    source: np.ndarray  # (bags,) data set name
-
-    @staticmethod
-    def concat(parts: list[Bags]) -> Bags:
-        offsets = np.cumsum([0] + [len(p.y) for p in parts[:-1]])
-        return Bags(
-            np.concatenate([p.x for p in parts]),
-            np.concatenate([p.bag + o for p, o in zip(parts, offsets, strict=True)]),
-            np.concatenate([p.y for p in parts]),
-            np.concatenate([p.weight for p in parts]),
-            np.concatenate([p.group for p in parts]),
-            np.concatenate([p.source for p in parts]),
-        )
-
-    def subset(self, keep: np.ndarray) -> Bags:
-        index = np.full(len(self.y), -1)
-        index[keep] = np.arange(int(keep.sum()))
-        rows = keep[self.bag]
-        return Bags(
-            self.x[rows],
-            index[self.bag[rows]],
-            self.y[keep],
-            self.weight[keep],
-            self.group[keep],
-            self.source[keep],
-        )
-
-
-def semeval_bags(
-    items: list[Graded], parts: list[EvidenceComponents], cfg: ScoringConfig, source: str
-) -> Bags:
-    """One bag per answer: every (reference, window) pair; positive when the answer is correct."""
-    x = [p.features(cfg).reshape(-1, len(FEATURES)) for p in parts]
-    return Bags(
-        np.concatenate(x),
-        np.concatenate([[i] * len(f) for i, f in enumerate(x)]),
-        np.array([g.correct for g in items], dtype=int),
-        np.full(len(items), 1.0 / len(items)),
-        np.array([g.question.id for g in items]),
-        np.array([source] * len(items)),
-    )
-
-
-def argkp_bags(topics: list[ArgKPTopic], parts: list[list[EvidenceComponents]], cfg: ScoringConfig) -> Bags:
-    """One bag per labelled (argument, key point) pair: the argument's windows."""
-    x, bag, y, group = [], [], [], []
-    for topic, per_arg in zip(topics, parts, strict=True):
-        for (arg_id, _), p in zip(topic.arguments, per_arg, strict=True):
-            f = p.features(cfg)
-            for k, kp_id in enumerate(topic.kp_ids):
-                label = topic.labels.get((arg_id, kp_id))
-                if label is None:
-                    continue
-                x.append(f[k])
-                bag += [len(y)] * len(f[k])
-                y.append(label)
-                group.append(topic.question.id)
-    return Bags(
-        np.concatenate(x),
-        np.array(bag),
-        np.array(y),
-        np.full(len(y), 1.0 / len(y)),
-        np.array(group),
-        np.array(["argkp"] * len(y)),
-    )
-
-
-def fit_matcher(bags: Bags, c: float, start: np.ndarray, rounds: int = 6) -> Matcher:
-    """Multiple-instance logistic regression: fit on each bag's best row, re-pick the best rows, repeat."""
-    from sklearn.linear_model import LogisticRegression
-
-    mean, scale = bags.x.mean(axis=0), bags.x.std(axis=0) + 1e-6
-    z = (bags.x - mean) / scale
-    logit = start
-    matcher = None
-    for _ in range(rounds):
-        best = _best_rows(bags.bag, logit, len(bags.y))
-        model = LogisticRegression(C=c, max_iter=2000)
-        model.fit(z[best], bags.y, sample_weight=bags.weight * len(bags.y))
-        coef = model.coef_[0] / scale
-        intercept = float(model.intercept_[0] - coef @ mean)
-        matcher = Matcher(FEATURES, tuple(float(v) for v in coef), intercept)
-        logit = bags.x @ coef + intercept
-    assert matcher is not None
-    return matcher
-
-
-def _best_rows(bag: np.ndarray, value: np.ndarray, n: int) -> np.ndarray:
-    order = np.lexsort((-value, bag))  # by bag, best first
-    first = np.ones(len(order), bool)
-    first[1:] = bag[order][1:] != bag[order][:-1]
-    best = order[first]
-    assert len(best) == n
-    return best
-
-
-def bag_scores(bags: Bags, matcher: Matcher) -> np.ndarray:
-    p = matcher.probability(bags.x)
-    out = np.full(len(bags.y), -np.inf)
-    np.maximum.at(out, bags.bag, p)
-    return out
-
-
-def cross_validate(
-    bags: Bags, start: np.ndarray, cs: Sequence[float], folds: int = 5
-) -> dict[float, dict[str, float]]:
-    """Per C: mean over held-out question folds of each source's average precision."""
-    from sklearn.model_selection import GroupKFold
-
-    result: dict[float, dict[str, float]] = {}
-    for c in cs:
-        per_source: dict[str, list[float]] = defaultdict(list)
-        for train, _ in GroupKFold(folds).split(bags.y, groups=bags.group):
-            mask = np.zeros(len(bags.y), bool)
-            mask[train] = True
-            matcher = fit_matcher(bags.subset(mask), c, start[mask[bags.bag]])
-            held = bags.subset(~mask)
-            scores = bag_scores(held, matcher)
-            for source in np.unique(held.source):
-                s = held.source == source
-                per_source[source].append(average_precision_score(held.y[s], scores[s]))
-        result[c] = {k: float(np.mean(v)) for k, v in per_source.items()}
-    return result
-
-
-# --- the run ----------------------------------------------------------------------------------------------
-
-
-def timing(
-    scorer: CoverageScorer, items: Sequence[tuple[Question, str]], repeats: int = 3
-) -> tuple[float, float, float]:
-    """Median, p95 and mean ms to score one answer, warm (models loaded, every question's key points,
-    question and anchors embedded once before timing)."""
-    for q, a in {q.id: (q, a) for q, a in items}.values():
-        scorer.score(q, a)
-    times = []
-    for _ in range(repeats):
-        for q, a in items:
-            start = time.perf_counter()
-            scorer.score(q, a)
-            times.append((time.perf_counter() - start) * 1000)
-    times.sort()
-    return statistics.median(times), times[int(0.95 * (len(times) - 1))], statistics.mean(times)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -387,68 +235,47 @@ def main() -> None:
     parser.add_argument(
         "--readme",
         type=Path,
-        help="rewrite the bench:unseen block (with --ceiling: bench:ceiling) of this file",
-    )
-    parser.add_argument(
-        "--fit", action="store_true", help=f"refit the learned matcher and write {MATCHER_FILE.name}"
-    )
-    parser.add_argument(
-        "--ceiling",
-        action="store_true",
-        help="train classifiers on SemEval's training answers over the scorer's evidence; report the tests",
+        help="rewrite the bench:unseen block of this file",
     )
     args = parser.parse_args()
     keep_hub_offline()
     root = datasets_dir(args.datasets)
     semeval = load_semeval(root / SEMEVAL_ZIP)
-    argkp = [t for t in load_argkp(root / ARGKP_DIR) if args.fit or t.split == "test"]
+    argkp = [t for t in load_argkp(root / ARGKP_DIR) if t.split == "test"]
     embedder = default_embedder()
-    learned_cfg = ScoringConfig.learned()
-    scorer = CoverageScorer(embedder, ScoringConfig())
+    scorer = CoverageScorer(embedder, ScoringConfig.formula())
     print(
         f"scoring {len(semeval)} SemEval answers, {sum(len(t.arguments) for t in argkp)} ArgKP arguments",
         file=sys.stderr,
     )
     sem_parts = components(scorer, [(g.question, g.answer) for g in semeval])
     kp_items = [(t.question, a) for t in argkp for _, a in t.arguments]
-    kp_flat = components(scorer, kp_items)
-    kp_parts, i = [], 0
-    for t in argkp:
-        kp_parts.append(kp_flat[i : i + len(t.arguments)])
-        i += len(t.arguments)
-
-    if args.fit:
-        fit(semeval, sem_parts, argkp, kp_parts, learned_cfg)
-        return
-    if args.ceiling:
-        table = ceiling(semeval, sem_parts, ScoringConfig())
-        print(table)
-        if args.readme:
-            replace_block(args.readme, "ceiling", table)
-        return
+    kp_parts = _split_back(components(scorer, kp_items), argkp)
 
     methods: dict[str, tuple[list[np.ndarray], list[list[np.ndarray]]]] = {}
     methods["Naive baseline: whole-answer cosine"] = (
         baseline_point_scores(embedder, [(g.question, g.answer) for g in semeval]),
         _split_back(baseline_point_scores(embedder, kp_items), argkp),
     )
-    for name, cfg in (
-        (
-            "Coverage scorer before issue 5 (formula, no inversion rule)",
-            ScoringConfig.formula(inverted_factor=1.0, rivalry_weight=0.0),
-        ),
-        ("Coverage scorer: formula + inversion rule", ScoringConfig.formula(rivalry_weight=0.0)),
-        (SHIPPED_ROW, ScoringConfig()),
-        ("Learned matcher (opt-in: ScoringConfig.learned())", learned_cfg),
-    ):
-        methods[name] = (point_scores(sem_parts, cfg), [point_scores(p, cfg) for p in kp_parts])
-    table = report(semeval, argkp, methods, scorer, CoverageScorer(embedder, learned_cfg))
+    formula = ScoringConfig.formula()
+    methods[FORMULA_ROW] = (point_scores(sem_parts, formula), [point_scores(p, formula) for p in kp_parts])
+    shipped = CoverageScorer(embedder, ScoringConfig(), default_judge())
+    print(f"judging {len(semeval)} SemEval answers and the ArgKP test arguments", file=sys.stderr)
+    methods[SHIPPED_ROW] = (
+        judged_scores(shipped, [(g.question, g.answer) for g in semeval]),
+        _split_back(judged_scores(shipped, kp_items), argkp),
+    )
+    # as the product decides: each at the covered threshold chosen on eval/, not on SemEval
+    methods[FORMULA_AS_SHIPPED] = methods[FORMULA_ROW]
+    methods[JUDGE_AS_SHIPPED] = methods[SHIPPED_ROW]
+    fixed = {FORMULA_AS_SHIPPED: formula.covered, JUDGE_AS_SHIPPED: shipped.config.covered}
+    table = report(semeval, argkp, methods, fixed)
     print(table)
     if args.readme:
         replace_block(args.readme, "unseen", table)
 
 
-def _split_back(flat: list[np.ndarray], topics: list[ArgKPTopic]) -> list[list[np.ndarray]]:
+def _split_back(flat: list, topics: list[ArgKPTopic]) -> list[list]:
     out, i = [], 0
     for t in topics:
         out.append(flat[i : i + len(t.arguments)])
@@ -460,14 +287,19 @@ def report(
     semeval: list[Graded],
     argkp: list[ArgKPTopic],
     methods: dict[str, tuple[list[np.ndarray], list[list[np.ndarray]]]],
-    scorer: CoverageScorer,
-    learned: CoverageScorer,
+    fixed: dict[str, float],
 ) -> str:
+    """fixed: methods with a threshold of their own (chosen on eval/, as the product uses them); the others
+    get one chosen on each corpus's training split."""
     columns = [(c, s) for c, splits in SEMEVAL_SPLITS.items() for s in splits]
     header = " | ".join(f"{CORPUS_NAMES[c]} {s.removeprefix('test-')}" for c, s in columns)
     lines = [
         "SemEval-2013 Task 7, 2-way (correct vs not), macro-F1; one threshold per method and corpus, "
-        "chosen on the corpus's training split. Contradiction rate: share of the test answers labelled "
+        "chosen on the corpus's training split (the judge learnt from those training answers, which may "
+        'flatter its threshold), or, in the rows "at its eval/ threshold", the covered threshold the product '
+        "uses. "
+        "Contradiction rate: "
+        "share of the test answers labelled "
         '"contradictory" (3-way) that are graded correct (lower is better). ArgKP-2021 test: KPA-2021 '
         "track-1 mAP, strict / relaxed.",
         "",
@@ -484,7 +316,10 @@ def report(
     for name, (sem_points, kp_points) in methods.items():
         best = np.array([s.max() for s in sem_points])
         cells, rates = [], []
-        thresholds = {c: best_threshold(best[train_index[c]], gold[train_index[c]]) for c in SEMEVAL_SPLITS}
+        thresholds = {
+            c: fixed[name] if name in fixed else best_threshold(best[train_index[c]], gold[train_index[c]])
+            for c in SEMEVAL_SPLITS
+        }
         for c, split in columns:
             idx = np.array([g.corpus == c and g.split == split for g in semeval])
             value = macro_f1(best[idx], gold[idx], thresholds[c])
@@ -514,134 +349,7 @@ def report(
         "Published KPA-2021 track-1 test results for comparison (fine-tuned transformers, from the teams' "
         "own reports): " + "; ".join(f"{name}: {s:.3f} / {r:.3f}" for name, s, r in PUBLISHED_ARGKP) + ".",
     ]
-    bank = load_bank()
-    answers = [(a.question, a.answer) for a in load_eval_set(bank)]
-    t_shipped, t_learned = timing(scorer, answers), timing(learned, answers)
-    lines += [
-        f"Speed, one answer of the bank's eval set (mean {np.mean([len(a.split()) for _, a in answers]):.0f} "
-        f"words), warm, {getattr(scorer.embedder, 'precision', '?')}, {os.cpu_count()} cores: shipped "
-        f"{t_shipped[0]:.1f} ms median, {t_shipped[1]:.1f} ms p95 ({t_shipped[2]:.1f} ms mean); learned "
-        f"matcher {t_learned[0]:.1f} ms median, {t_learned[1]:.1f} ms p95 ({t_learned[2]:.1f} ms mean).",
-    ]
     return "\n".join(lines)
-
-
-def fit(
-    semeval: list[Graded],
-    sem_parts: list[EvidenceComponents],
-    argkp: list[ArgKPTopic],
-    kp_parts: list[list[EvidenceComponents]],
-    cfg: ScoringConfig,
-) -> None:
-    train = [i for i, g in enumerate(semeval) if g.split == "train"]
-    bags = Bags.concat(
-        [
-            semeval_bags(
-                [semeval[i] for i in train if semeval[i].corpus == c],
-                [sem_parts[i] for i in train if semeval[i].corpus == c],
-                cfg,
-                c,
-            )
-            for c in SEMEVAL_SPLITS
-        ]
-        + [
-            argkp_bags(
-                [t for t in argkp if t.split != "test"],
-                [p for t, p in zip(argkp, kp_parts, strict=True) if t.split != "test"],
-                cfg,
-            )
-        ]
-    )
-    start = _formula_rows(bags, ScoringConfig.formula())
-    cs = [0.003, 0.03, 0.3, 3.0]
-    results = cross_validate(bags, start, cs)
-    for c, r in results.items():
-        print(
-            f"C={c}: "
-            + ", ".join(f"{k} AP {v:.3f}" for k, v in sorted(r.items()))
-            + f"; mean {np.mean(list(r.values())):.3f}"
-        )
-    c = max(results, key=lambda c: np.mean(list(results[c].values())))
-    matcher = replace(
-        fit_matcher(bags, c, start),
-        note=f"bench/unseen.py --fit: MIL logistic regression, C={c} (5-fold CV by question), on "
-        f"SemEval-2013 SciEntsBank+Beetle train and ArgKP-2021 train+dev, {len(bags.y)} bags",
-    )
-    MATCHER_FILE.write_text(matcher.to_json(), encoding="utf-8")
-    print(matcher.to_json())
-
-
-def ceiling(semeval: list[Graded], parts: list[EvidenceComponents], cfg: ScoringConfig) -> str:
-    """How far the scorer's evidence can go on SemEval with supervision: classifiers trained on the
-    training answers of both corpora, over each answer's evidence terms, thresholds chosen on
-    out-of-fold training predictions (folds by question), reported on the test splits.
-
-    If a classifier that sees the labels of 8,900 training answers does no better than the hand formula
-    on unseen questions, the limit is in what the embedding evidence carries, not in how it is weighed.
-    """
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import GroupKFold, cross_val_predict
-
-    rows = []
-    for p in parts:
-        evidence = p.combine(cfg)
-        k, j = np.unravel_index(np.argmax(evidence), evidence.shape)
-        best = evidence.max(axis=1)
-        rows.append(np.concatenate([[best.max(), best.mean(), len(best)], p.features(cfg)[k, j]]))
-    x = np.array(rows)
-    gold = np.array([g.correct for g in semeval], dtype=int)
-    corpus = np.array([g.corpus for g in semeval])
-    split = np.array([g.split for g in semeval])
-    train = split == "train"
-    groups = np.array([g.question.id for g in semeval])[train]
-    columns = [(c, s) for c, splits in SEMEVAL_SPLITS.items() for s in splits]
-    lines = [
-        "| classifier over the evidence terms | "
-        + " | ".join(f"{CORPUS_NAMES[c]} {s.removeprefix('test-')}" for c, s in columns)
-        + " |",
-        "|---|" + "---|" * len(columns),
-    ]
-    in_corpus = {c: corpus[train] == c for c in SEMEVAL_SPLITS}
-
-    def row(name: str, scores: np.ndarray, fitted: np.ndarray) -> str:
-        """Macro-F1 per test split, thresholds chosen per corpus on `fitted` (scores of the training
-        answers, in their order)."""
-        thresholds = {c: best_threshold(fitted[m], gold[train][m]) for c, m in in_corpus.items()}
-        cells = [
-            macro_f1(scores[(corpus == c) & (split == s)], gold[(corpus == c) & (split == s)], thresholds[c])
-            for c, s in columns
-        ]
-        return f"| {name} | {' | '.join(f'{v:.3f}' for v in cells)} |"
-
-    # the shipped formula's best evidence, its thresholds chosen on the same training answers
-    lines.append(row("none: the shipped hand formula, for comparison", x[:, 0], x[train, 0]))
-    for name, make in (
-        ("logistic regression", lambda: LogisticRegression(C=1.0, max_iter=3000)),
-        (
-            "gradient-boosted trees",
-            lambda: HistGradientBoostingClassifier(
-                max_iter=200, learning_rate=0.05, max_leaf_nodes=15, l2_regularization=1.0
-            ),
-        ),
-    ):
-        held = cross_val_predict(
-            make(), x[train], gold[train], groups=groups, cv=GroupKFold(5), method="predict_proba"
-        )[:, 1]
-        lines.append(row(name, make().fit(x[train], gold[train]).predict_proba(x)[:, 1], held))
-    return "\n".join(lines)
-
-
-def _formula_rows(bags: Bags, formula: ScoringConfig) -> np.ndarray:
-    """The hand formula's evidence per row, from the feature columns: where the iterations start."""
-    f = {name: bags.x[:, i] for i, name in enumerate(FEATURES)}
-    gate = np.clip((f["similarity"] - formula.lexical_gate) / 0.1 + 0.5, 0.0, 1.0)
-    return (
-        f["topic_free"]
-        - formula.question_penalty * f["question_excess"]
-        + formula.lexical_weight * f["lexical"] * gate
-        - formula.contradiction_penalty * np.maximum(f["negated_anywhere"], f["inverted"])
-    )
 
 
 if __name__ == "__main__":

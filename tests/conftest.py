@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from practice.scoring.embedding import encode_windows_separately
-from practice.scoring.text import STOPWORDS, stem, words
+from practice.scoring.text import STOPWORDS, content_stems, negation_scope, stem, words
 from practice.speech_in import NoSpeechError
 from practice.transcript import Transcript, Word
 
@@ -45,6 +45,33 @@ class FakeEmbedder:
 @pytest.fixture
 def fake_embedder() -> FakeEmbedder:
     return FakeEmbedder()
+
+
+class FakeJudge:
+    """A strict reader with no model: a span states a point when it holds most of the point's content
+    words, and contradicts it when it also negates them; otherwise it does not state it."""
+
+    def __init__(self) -> None:
+        self.pairs: list[tuple[str, str]] = []
+
+    def judge(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+        self.pairs += pairs
+        out = np.zeros((len(pairs), 3), dtype=np.float32)  # not stated, states, contradicts
+        for i, (point, span) in enumerate(pairs):
+            wanted = set(content_stems(point))
+            share = len(wanted & {stem(w) for w in words(span)}) / max(1, len(wanted))
+            if share < 0.6:
+                out[i] = (0.9, 0.05, 0.05)
+            elif negation_scope(words(span), wanted):
+                out[i] = (0.05, 0.05, 0.9)
+            else:
+                out[i] = (0.05, 0.9, 0.05)
+        return out
+
+
+@pytest.fixture
+def fake_judge() -> FakeJudge:
+    return FakeJudge()
 
 
 def write(path: Path, text: str) -> Path:

@@ -155,7 +155,7 @@ EXPLAIN = make_question(
 def test_a_point_is_also_matched_through_what_the_model_answer_says_about_it(fake_embedder):
     answer = "i shuffle one column at random and see how much the score drops"
     with_anchor = CoverageScorer(fake_embedder).score(EXPLAIN, answer).key_points[0]
-    without = CoverageScorer(fake_embedder, ScoringConfig(anchor_weight=0.0)).score(EXPLAIN, answer)
+    without = CoverageScorer(fake_embedder, ScoringConfig.formula(anchor_weight=0.0)).score(EXPLAIN, answer)
     assert without.key_points[0].status == "missed"
     assert with_anchor.status != "missed" and with_anchor.score > without.key_points[0].score + 0.2
     assert with_anchor.evidence is not None and "score drops" in with_anchor.evidence.text
@@ -171,7 +171,7 @@ def test_points_the_model_answer_contains_word_for_word_have_no_anchor(fake_embe
     )
     answer = "we hold some data out and tune on it"
     anchored = CoverageScorer(fake_embedder).score(q, answer)
-    plain = CoverageScorer(fake_embedder, ScoringConfig(anchor_weight=0.0)).score(q, answer)
+    plain = CoverageScorer(fake_embedder, ScoringConfig.formula(anchor_weight=0.0)).score(q, answer)
     assert anchored.to_dict() == plain.to_dict()
 
 
@@ -201,7 +201,7 @@ def test_a_window_that_states_another_point_better_counts_less_for_this_one(fake
     assert (parts.rivalry[0] > 0).all()  # every window is closer to recall than to precision
     assert (parts.rivalry[1] <= 0).all()
     without, with_rivalry = (
-        CoverageScorer(fake_embedder, ScoringConfig(rivalry_weight=w, rivalry_margin=0.0))
+        CoverageScorer(fake_embedder, ScoringConfig.formula(rivalry_weight=w, rivalry_margin=0.0))
         .score(METRICS, answer)
         .key_points
         for w in (0.0, 1.0)

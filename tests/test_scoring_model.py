@@ -9,7 +9,7 @@ import pytest
 
 from practice.bank import load_bank
 from practice.evalset import load_eval_set
-from practice.scoring import default_scorer
+from practice.scoring import CoverageScorer, default_scorer
 
 pytestmark = pytest.mark.models
 
@@ -106,3 +106,19 @@ def test_long_answers_are_scored_across_chunks(scorer, eval_set):
     tail = scorer.score(a.question, filler + " " + a.answer)
     alone = scorer.score(a.question, a.answer)
     assert tail.coverage >= alone.coverage - 10
+
+
+def test_the_judge_credits_fewer_reversed_points_and_vetoes_few_made_ones(scorer, eval_set):
+    formula = CoverageScorer(scorer.embedder)  # the same evidence without the judge
+    reversed_credited = {"formula": 0, "judge": 0}
+    made, vetoed = 0, 0
+    for a in [x for x in eval_set if x.style == "contradiction"]:
+        alone, judged = formula.score(a.question, a.answer), scorer.score(a.question, a.answer)
+        for i in a.contradicted:
+            reversed_credited["formula"] += alone.key_points[i].status != "missed"
+            reversed_credited["judge"] += judged.key_points[i].status != "missed"
+        for i in a.covered:
+            made += 1
+            vetoed += alone.key_points[i].status != "missed" and judged.key_points[i].contradicted
+    assert reversed_credited["judge"] < reversed_credited["formula"]
+    assert vetoed <= 0.05 * made

@@ -13,12 +13,14 @@ from practice.scoring.coverage import (
     ScoringConfig,
 )
 from practice.scoring.embedding import Embedder, ModelLoadError, default_embedder
+from practice.scoring.judge import Judge, default_judge
 
 __all__ = [
     "CoverageScorer",
     "Embedder",
     "EmptyAnswerError",
     "Evidence",
+    "Judge",
     "KeyPointResult",
     "ModelLoadError",
     "Score",
@@ -31,9 +33,9 @@ _lock = threading.Lock()
 
 
 def default_scorer() -> CoverageScorer:
-    """One scorer on the bundled embedding model per process, loaded on first use."""
+    """One scorer on the bundled embedding model and judge per process, loaded on first use."""
     global _scorer
     with _lock:
         if _scorer is None:
-            _scorer = CoverageScorer(default_embedder())
+            _scorer = CoverageScorer(default_embedder(), judge=default_judge())
         return _scorer

@@ -20,15 +20,14 @@ score drops"). So each point's vector is blended with its anchor: the window of 
 states it best, with the question's direction taken out of it. A point the model answer contains word
 for word (derived points, one-sentence reference answers) has no anchor: it already is its own words.
 
-Two ways turn these terms into one evidence score per window (`ScoringConfig.method`):
-
-* "formula" (the default): the hand-weighted sum above, weights tuned on eval/.
-* "learned" (`ScoringConfig.learned()`): a logistic model over the terms (`practice/scoring/matcher.py`),
-  fitted offline on public data (SemEval-2013 SciEntsBank/Beetle training answers and ArgKP-2021
-  train/dev, `bench/unseen.py --fit`); the evidence is the probability that the window states the point.
-
-Either way, a window that inverts the point (an antonym of one of its words, or its comparison turned
+A window that inverts the point (an antonym of one of its words, or its comparison turned
 round) is not evidence for it.
+
+A bi-encoder cannot tell "same topic" from "same claim", so for every point with some evidence, the few
+windows with the most evidence are read together with the point by the judge (`practice/scoring/judge.py`,
+a cross-encoder trained for this). A point it reads as contradicted in any of them is missed and reported
+as contradicted. Its probability that a window states the point can also move the evidence
+(`judge_weight`), which the defaults leave off.
 """
 
 from __future__ import annotations
@@ -36,14 +35,14 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 import numpy as np
 
 from practice.bank import KeyPoint, Question
 from practice.scoring.embedding import Embedder
-from practice.scoring.matcher import Matcher, default_matcher
+from practice.scoring.judge import CONTRADICTS, STATES, Judge
 from practice.scoring.text import (
     ANTONYMS,
     HESITATIONS,
@@ -62,7 +61,6 @@ from practice.scoring.text import (
 )
 
 Status = Literal["covered", "partial", "missed"]
-Method = Literal["learned", "formula"]
 NEGATION_REACH = 3  # a "not" up to this many words before a window still negates it ("i never use ...")
 
 
@@ -74,25 +72,19 @@ class EmptyAnswerError(ValueError):
 class ScoringConfig:
     """Decision thresholds and weights.
 
-    The default is the hand-weighted formula, weights and thresholds tuned on eval/ (bench/scoring.py
-    cross-validates that tuning by question and reports it on held-out questions). A fresh tuning on all
-    of eval/ finds other weights, about 0.01 better there in-sample (the bench prints both), but they let
-    padding move coverage more and lose on ArgKP (mAP 0.712 against 0.739), so these stay.
-
-    `ScoringConfig.learned()` is the logistic matcher fitted on public data, with its two thresholds
-    chosen on eval/; it is measured beside the formula by bench/scoring.py and bench/unseen.py but is
-    not the default: it does not beat the formula on every data set.
+    The formula's weights and thresholds were tuned on eval/; the judge's settings are chosen on eval/
+    on top of them (bench/scoring.py cross-validates the whole tuning by
+    question and reports it on held-out questions). `ScoringConfig.formula()` is the evidence formula
+    alone, with its own thresholds: what a scorer without a judge decides on.
     """
 
-    covered: float = 0.40  # evidence score at or above which a point is covered
+    covered: float = 0.40  # evidence at or above which a point is covered
     partial: float = 0.32  # at or above this (and below `covered`) a point is partial
-    method: Method = "formula"
-    matcher: Matcher | None = field(default=None, compare=False)  # None: the bundled matcher.json
     # A window that inverts the point (an antonym, the comparison turned round) keeps this share of its
     # evidence: saying the opposite is not credit. 1.0 leaves only the formula's contradiction_penalty
     # (the scorer before issue 5).
     inverted_factor: float = 0.0
-    # The formula's weights (method="formula"); question_projection also sets the learned topic-free term.
+    # The formula's weights.
     lexical_weight: float = 1.5
     # Lexical evidence counts only in windows near the point: none below gate - 0.05, fully from gate + 0.05.
     lexical_gate: float = 0.2
@@ -109,19 +101,21 @@ class ScoringConfig:
     # padding one partial answer with filler raised its coverage by 24 points (the test allows 20): 0.5.
     rivalry_weight: float = 0.5
     rivalry_margin: float = 0.1
+    # The judge reads the judge_shortlist windows with the most evidence, for each point whose best
+    # evidence reaches judge_floor (below it the point is missed whatever the judge would say). A judged
+    # window's evidence becomes evidence + judge_weight * (P(states) - 0.5); one the judge reads as
+    # contradicting the point (P(contradicts) >= judge_contradiction and above P(states)) is no evidence.
+    judge_shortlist: int = 1
+    judge_floor: float = 0.2
+    # 0: the judge only vetoes. On eval/, letting P(states) move the evidence gained F1 only with a much
+    # lower covered threshold, which credited off-topic, padded and vocabulary-only answers more.
+    judge_weight: float = 0.0
+    judge_contradiction: float = 0.7
 
     @classmethod
     def formula(cls, **changes: Any) -> ScoringConfig:
-        """The hand-weighted evidence formula with its eval/-tuned weights (the default)."""
-        return cls(**{"method": "formula", "covered": 0.40, "partial": 0.32, **changes})
-
-    @classmethod
-    def learned(cls, **changes: Any) -> ScoringConfig:
-        """The learned matcher (matcher.json), thresholds on its probability chosen on eval/."""
-        return cls(**{"method": "learned", "covered": 0.20, "partial": 0.15, **changes})
-
-    def resolved_matcher(self) -> Matcher:
-        return self.matcher or default_matcher()
+        """The evidence formula alone (no judge), with its eval/-tuned thresholds."""
+        return cls(**{"covered": 0.40, "partial": 0.32, **changes})
 
 
 @dataclass(frozen=True)
@@ -208,45 +202,50 @@ class EvidenceComponents:
         wq = np.atleast_2d(self.to_question)
         return (self.similarity - c * pq * wq) / np.sqrt(np.maximum((1 - c * pq**2) * (1 - c * wq**2), 1e-6))
 
-    def features(self, cfg: ScoringConfig) -> np.ndarray:
-        """(points, windows, len(FEATURES)): the learned matcher's inputs, in matcher.FEATURES order."""
-        shape = self.similarity.shape
-        to_question = np.broadcast_to(np.atleast_2d(self.to_question), shape)
-        return np.stack(
-            [
-                self.similarity,
-                self.topic_free_similarity(cfg.question_projection),
-                to_question,
-                np.maximum(0.0, to_question - self.similarity),
-                np.broadcast_to(self.point_to_question[:, None], shape),
-                self.lexical,
-                self.lexical * self.similarity,
-                self.negated,
-                self.negated_anywhere,
-                self.inverted,
-                np.log(np.maximum(np.broadcast_to(np.atleast_2d(self.length), shape), 1.0)),
-            ],
-            axis=-1,
-        ).astype(np.float32)
-
     def combine(self, cfg: ScoringConfig) -> np.ndarray:
         """Per point and window, the evidence score the decision is made on."""
-        if cfg.method == "learned":
-            evidence = cfg.resolved_matcher().probability(self.features(cfg))
-        else:
-            similarity = self.topic_free_similarity(cfg.question_projection)
-            # a shared word alone is not evidence: lexical evidence fades in as the window nears the point
-            about_the_point = np.clip((self.similarity - cfg.lexical_gate) / 0.1 + 0.5, 0.0, 1.0)
-            evidence = (
-                similarity
-                - cfg.question_penalty * np.maximum(0.0, np.atleast_2d(self.to_question) - self.similarity)
-                + cfg.lexical_weight * self.lexical * about_the_point
-                - cfg.contradiction_penalty * self.contradicted
-                - cfg.rivalry_weight * np.maximum(0.0, self.rivalry - cfg.rivalry_margin)
-            )
+        similarity = self.topic_free_similarity(cfg.question_projection)
+        # a shared word alone is not evidence: lexical evidence fades in as the window nears the point
+        about_the_point = np.clip((self.similarity - cfg.lexical_gate) / 0.1 + 0.5, 0.0, 1.0)
+        evidence = (
+            similarity
+            - cfg.question_penalty * np.maximum(0.0, np.atleast_2d(self.to_question) - self.similarity)
+            + cfg.lexical_weight * self.lexical * about_the_point
+            - cfg.contradiction_penalty * self.contradicted
+            - cfg.rivalry_weight * np.maximum(0.0, self.rivalry - cfg.rivalry_margin)
+        )
         if cfg.inverted_factor == 1.0:
             return evidence
         return np.where(self.inverted, np.minimum(evidence, cfg.inverted_factor * evidence), evidence)
+
+
+def shortlist(evidence: np.ndarray, cfg: ScoringConfig, valid: np.ndarray | None = None) -> np.ndarray:
+    """Per point and window: whether the judge reads it (the point's top windows, if it has evidence)."""
+    if valid is not None:
+        evidence = np.where(valid, evidence, -np.inf)
+    k = min(cfg.judge_shortlist, evidence.shape[1])
+    top = np.argsort(-evidence, axis=1, kind="stable")[:, :k]
+    picked = np.zeros(evidence.shape, dtype=bool)
+    np.put_along_axis(picked, top, True, axis=1)
+    floor = min(cfg.judge_floor, cfg.partial)
+    return picked & (evidence.max(axis=1, keepdims=True) >= floor) & np.isfinite(evidence)
+
+
+def judged(
+    evidence: np.ndarray, picked: np.ndarray, probabilities: np.ndarray, cfg: ScoringConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """The evidence after the judge, and per point and window whether the judge read a contradiction.
+
+    probabilities: (points, windows, len(LABELS)), read where `picked`. A point the judge read is decided
+    on its judged windows only; the others keep their evidence (all below judge_floor).
+    """
+    states, contradicts = probabilities[..., STATES], probabilities[..., CONTRADICTS]
+    opposite = picked & (contradicts >= cfg.judge_contradiction) & (contradicts > states)
+    # saying the opposite anywhere on the shortlist outweighs a window that seems to state it: that window
+    # is usually the same words read without their "not"
+    after = np.where(opposite.any(axis=1, keepdims=True), -1.0, evidence + cfg.judge_weight * (states - 0.5))
+    any_picked = picked.any(axis=1, keepdims=True)
+    return np.where(picked, after, np.where(any_picked, -1.0, evidence)), opposite
 
 
 @dataclass
@@ -256,6 +255,7 @@ class _Prepared:
     tokens: list[Token]
     spans: list[tuple[int, int]]  # [start, end) into tokens, hesitations included
     words: list[str]  # the answer's words without hesitations
+    kept_tokens: list[int]  # where each of those words stands in tokens
     word_spans: list[tuple[int, int]]  # the same windows as [start, end) into words
     span_stems: list[list[str]]
     positions: dict[str, list[int]]  # stem -> where it stands in words
@@ -280,6 +280,7 @@ def _prepare(answer: str, sizes: tuple[int, ...]) -> _Prepared:
         tokens=tokens,
         spans=[(keep[a], keep[b - 1] + 1) for a, b in word_spans],
         words=kept,
+        kept_tokens=keep,
         word_spans=word_spans,
         span_stems=[[stem(w) for w in kept[a:b]] for a, b in word_spans],
         positions=positions,
@@ -345,7 +346,7 @@ def _contradictions(point: KeyPoint, prep: _Prepared) -> tuple[np.ndarray, np.nd
         else:
             negated[j] = negation_scope(prep.span_reach[j], targets)
         a, b = prep.word_spans[j]
-        # a window may cut a comparison short ("a penny is softer than a"): read it with a few words around
+        # a window may cut a comparison short ("a tree is deeper than a"): read it with a few words around
         around = prep.words[max(0, a - NEGATION_REACH) : b + NEGATION_REACH]
         swapped = swapped_comparison(point_words, around) if "than" in point_words else None
         if swapped is not None:
@@ -358,9 +359,10 @@ def _contradictions(point: KeyPoint, prep: _Prepared) -> tuple[np.ndarray, np.nd
 class CoverageScorer:
     """Scores answers against a question's key points. Thread-safe; share one per process."""
 
-    def __init__(self, embedder: Embedder, config: ScoringConfig | None = None):
+    def __init__(self, embedder: Embedder, config: ScoringConfig | None = None, judge: Judge | None = None):
         self.embedder = embedder
-        self.config = config or ScoringConfig()
+        self.config = config or (ScoringConfig() if judge is not None else ScoringConfig.formula())
+        self.judge = judge  # None: the evidence alone decides (research baselines, tests of the formula)
         self._anchored: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -458,10 +460,40 @@ class CoverageScorer:
             anchors[k] = anchor / max(float(np.linalg.norm(anchor)), 1e-12)
         return anchors
 
+    def judge_windows(
+        self, question: Question, answer: str, prep: _Prepared, picked: np.ndarray
+    ) -> np.ndarray:
+        """(points, windows, len(LABELS)) judge probabilities, filled where `picked` (zeros elsewhere)."""
+        assert self.judge is not None
+        rows, cols = np.nonzero(picked)
+        out = np.zeros((*picked.shape, 3), dtype=np.float32)
+        if len(rows):
+            texts = {j: self._window_text(answer, prep, j) for j in set(cols.tolist())}
+            pairs = [(question.key_points[k].text, texts[j]) for k, j in zip(rows, cols, strict=True)]
+            out[rows, cols] = self.judge.judge(pairs)
+        return out
+
+    def window_texts(self, answer: str) -> list[str]:
+        """The answer's windows as the judge reads them, in the order of `components`' columns."""
+        prep = _prepare(answer, self.config.window_sizes)
+        return [self._window_text(answer, prep, j) for j in range(len(prep.spans))]
+
+    @staticmethod
+    def _window_text(answer: str, prep: _Prepared, j: int) -> str:
+        """The window with the few words before it: a "not" just before a window still negates it."""
+        a, b = prep.word_spans[j]
+        first = prep.kept_tokens[max(0, a - NEGATION_REACH)]
+        return answer[prep.tokens[first].start : prep.tokens[prep.spans[j][1] - 1].end]
+
     def _score_prepared(self, question: Question, answer: str, prep: _Prepared, spans: np.ndarray) -> Score:
         cfg = self.config
         parts = self._components(question, prep, spans)
         evidence = parts.combine(cfg)
+        if self.judge is None:
+            read = np.zeros(evidence.shape, dtype=bool)
+        else:
+            read = shortlist(evidence, cfg)
+            evidence, opposite = judged(evidence, read, self.judge_windows(question, answer, prep, read), cfg)
         results = []
         for k, point in enumerate(question.key_points):
             best = int(np.argmax(evidence[k]))
@@ -469,20 +501,37 @@ class CoverageScorer:
             status: Status = (
                 "covered" if value >= cfg.covered else "partial" if value >= cfg.partial else "missed"
             )
-            shown = None
-            if status != "missed":
-                a, b = prep.spans[best]
-                start, end = prep.tokens[a].start, prep.tokens[b - 1].end
-                shown = Evidence(answer[start:end], start, end)
+            if self.judge is None:  # the evidence formula's own flags, on the window that decided
+                contradicted, shown = bool(parts.contradicted[k, best]), best if status != "missed" else None
+            else:
+                contradicted = bool(opposite[k].any())  # then the point is missed
+                # the clause, not the paragraph: the shortest window the judge read that makes the decision
+                candidates = (
+                    opposite[k]
+                    if contradicted
+                    else read[k] & (evidence[k] >= (cfg.covered if status == "covered" else cfg.partial))
+                )
+                found = np.nonzero(candidates)[0] if contradicted or status != "missed" else []
+                shown = min(
+                    found,
+                    key=lambda j: (prep.word_spans[j][1] - prep.word_spans[j][0], -evidence[k, j]),
+                    default=None,
+                )
             results.append(
                 KeyPointResult(
                     point,
                     status,
-                    float(parts.similarity[k, best]),
+                    float(parts.similarity[k, best if shown is None else shown]),
                     value,
-                    shown,
-                    bool(parts.contradicted[k, best]),
+                    None if shown is None else self._evidence(answer, prep, int(shown)),
+                    contradicted,
                 )
             )
         points_credit = credit(np.array([r.score for r in results]), cfg)
         return Score(question.id, 100.0 * float(np.mean(points_credit)), tuple(results), len(prep.tokens))
+
+    @staticmethod
+    def _evidence(answer: str, prep: _Prepared, j: int) -> Evidence:
+        a, b = prep.spans[j]
+        start, end = prep.tokens[a].start, prep.tokens[b - 1].end
+        return Evidence(answer[start:end], start, end)

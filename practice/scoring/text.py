@@ -21,7 +21,8 @@ NEGATORS = frozenset(
 )
 STOPWORDS = frozenset(ENGLISH_STOP_WORDS - NEGATORS) | HESITATIONS | {"yeah", "okay", "ok", "like", "really"}
 
-# Opposites that turn a statement into its contradiction ("increases variance" / "reduces variance").
+# Opposites that turn a statement into its contradiction ("increases variance" / "reduces variance"):
+# general English and the vocabulary of ML answers, never words picked from a benchmark's answers.
 _ANTONYM_PAIRS = [
     ("increase", "decrease"),
     ("increase", "reduce"),
@@ -45,7 +46,6 @@ _ANTONYM_PAIRS = [
     ("supervised", "unsupervised"),
     ("labeled", "unlabeled"),
     ("labelled", "unlabelled"),
-    ("harder", "softer"),
     ("easier", "harder"),
     ("simpler", "complex"),
     ("true", "false"),
@@ -60,46 +60,12 @@ _ANTONYM_PAIRS = [
     ("biased", "unbiased"),
     ("sparse", "dense"),
     ("shallow", "deep"),
-    # general comparatives and states, not tied to any data set
-    ("heavier", "lighter"),
-    ("hotter", "colder"),
-    ("warmer", "cooler"),
-    ("longer", "shorter"),
-    ("stronger", "weaker"),
-    ("older", "newer"),
-    ("cheaper", "expensive"),
-    ("earlier", "later"),
-    ("above", "below"),
-    ("inside", "outside"),
-    ("open", "closed"),
-    ("complete", "incomplete"),
-    ("connected", "disconnected"),
-    ("connected", "separated"),
-    ("series", "parallel"),
-    ("conductor", "insulator"),
-    ("attract", "repel"),
-    ("absorb", "reflect"),
-    ("gain", "lose"),
-    ("expand", "contract"),
-    ("many", "few"),
-    ("most", "least"),
-    ("maximum", "minimum"),
-    ("possible", "impossible"),
-    ("able", "unable"),
-    ("likely", "unlikely"),
-    ("necessary", "unnecessary"),
-    ("safe", "unsafe"),
-    ("valid", "invalid"),
     ("accurate", "inaccurate"),
+    ("valid", "invalid"),
     ("balanced", "imbalanced"),
     ("balanced", "unbalanced"),
     ("include", "exclude"),
     ("allow", "prevent"),
-    ("good", "bad"),
-    ("yes", "no"),
-    ("agree", "disagree"),
-    ("legal", "illegal"),
-    ("benefit", "harm"),
 ]
 
 _stemmer = snowballstemmer.stemmer("english")
@@ -160,7 +126,7 @@ def negation_scope(tokens: list[str], targets: set[str], reach: int = 4) -> bool
 def comparison(tokens: list[str]) -> tuple[frozenset[str], str, frozenset[str]] | None:
     """The two sides of an "A is <comparative> than B" statement as content stems, and the comparative.
 
-    "a paperclip is softer than a penny" -> ({paperclip}, "softer", {penny}); None without "than".
+    "a forest is slower than a tree" -> ({forest}, "slower", {tree}); None without "than".
     Only the few words next to "than" are taken: the subject within 5 words before it, the object within
     3 words after.
     """
@@ -180,9 +146,9 @@ def comparison(tokens: list[str]) -> tuple[frozenset[str], str, frozenset[str]] 
 
 
 def swapped_comparison(point: list[str], window: list[str]) -> bool | None:
-    """Whether the window compares the point's two sides the other way round ("a penny is softer than a
-    paperclip" for "a paperclip is softer than a penny"); an opposite comparative on swapped sides says
-    the same thing again ("a penny is harder than a paperclip"). None when either has no comparison."""
+    """Whether the window compares the point's two sides the other way round ("a tree is slower than a
+    forest" for "a forest is slower than a tree"); an opposite comparative on swapped sides says
+    the same thing again ("a tree is faster than a forest"). None when either has no comparison."""
     p, w = comparison(point), comparison(window)
     if p is None or w is None:
         return None

@@ -1,0 +1,128 @@
+"""The key-point judge: how the scorer uses it (fake judge, fast) and the trained model on real pairs."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from practice.bank import KeyPoint, make_question
+from practice.scoring import CoverageScorer, ScoringConfig
+from practice.scoring.judge import JUDGE_DIR, LABELS, CrossEncoderJudge, default_judge
+from practice.scoring.text import words
+
+QUESTION = make_question(
+    id="scaling",
+    question="How do you scale features without leaking information?",
+    model_answer="unused",
+    key_points=[
+        KeyPoint("Fit the scaler on the training split only"),
+        KeyPoint("Apply the same fitted scaler to validation and test data"),
+        KeyPoint("Put the scaler inside a pipeline for cross validation"),
+    ],
+)
+STATED = (
+    "first i split the data and fit the scaler on the training split only then i apply the same fitted "
+    "scaler to the validation and test data"
+)
+REVERSED = "you do not fit the scaler on the training split only and that is fine"
+
+
+# The fake embedder's evidence runs higher than the real model's: settings of its own scale.
+FAKE = ScoringConfig(covered=0.8, partial=0.6, judge_weight=2.0)
+
+
+@pytest.fixture
+def scorer(fake_embedder, fake_judge):
+    return CoverageScorer(fake_embedder, FAKE, fake_judge)
+
+
+def test_the_judge_credits_what_it_reads_as_stated(scorer):
+    points = scorer.score(QUESTION, STATED).key_points
+    assert [p.status for p in points] == ["covered", "covered", "missed"]
+    assert not any(p.contradicted for p in points)
+
+
+def test_a_point_the_judge_reads_as_reversed_is_missed_and_flagged(scorer, fake_embedder):
+    formula_only = CoverageScorer(fake_embedder).score(QUESTION, REVERSED).key_points[0]
+    assert formula_only.status != "missed"  # the words are all there: evidence alone credits it
+    point = scorer.score(QUESTION, REVERSED).key_points[0]
+    assert (point.status, point.contradicted) == ("missed", True)
+    assert point.evidence is not None and "not fit the scaler" in point.evidence.text
+
+
+def test_the_judge_reads_only_the_shortlist(fake_embedder, fake_judge):
+    cfg = replace(FAKE, judge_shortlist=2)
+    CoverageScorer(fake_embedder, cfg, fake_judge).score(QUESTION, STATED + " " + STATED.upper())
+    assert 0 < len(fake_judge.pairs) <= 2 * len(QUESTION.key_points)
+
+
+def test_a_point_without_evidence_is_not_judged(fake_embedder, fake_judge):
+    CoverageScorer(fake_embedder, FAKE, fake_judge).score(QUESTION, "i like gardening and long walks")
+    assert fake_judge.pairs == []
+
+
+def test_evidence_is_the_shortest_judged_window_that_covers_the_point(scorer):
+    padded = "we had many meetings about the roadmap and budgets that quarter " + STATED
+    point = scorer.score(QUESTION, padded).key_points[0]
+    assert point.status == "covered"
+    assert len(words(point.evidence.text)) <= 12
+    assert "roadmap" not in point.evidence.text
+
+
+def test_without_a_judge_the_evidence_decides(fake_embedder):
+    scorer = CoverageScorer(fake_embedder)
+    assert scorer.judge is None and scorer.config == ScoringConfig.formula()
+
+
+# --- the trained judge on real pairs ------------------------------------------------------------------
+
+
+def test_the_trained_judge_ships_small_with_its_model_card():
+    weights = JUDGE_DIR / "model.safetensors"
+    assert weights.stat().st_size <= 50 * 1024 * 1024
+    card = (JUDGE_DIR / "README.md").read_text(encoding="utf-8")
+    for needed in ("all-MiniLM-L6-v2", "ArgKP", "SemEval", "training/train_judge.py", "licen"):
+        assert needed in card
+
+
+@pytest.mark.models
+def test_the_trained_judge_on_real_pairs():
+    judge = CrossEncoderJudge()
+    point = "Fit the scaler on the training data only, so no information leaks from the test set"
+    pairs = [
+        (
+            point,
+            "the scaler should be fitted using only the training set so nothing leaks from the test data",
+        ),
+        (point, "fit the scaler on the full dataset before splitting, this cannot leak anything"),
+        (point, "my favourite part of the job is presenting results to the product team"),
+    ]
+    p = judge.judge(pairs)
+    assert p.shape == (3, len(LABELS)) and np.allclose(p.sum(axis=1), 1.0, atol=1e-4)
+    assert [LABELS[i] for i in p.argmax(axis=1)] == ["states", "contradicts", "not stated"]
+
+
+@pytest.mark.models
+def test_the_default_scorer_credits_a_paraphrase_and_flags_a_reversal():
+    from practice.bank import load_bank
+    from practice.scoring import default_scorer
+
+    scorer = default_scorer()
+    assert scorer.judge is default_judge()
+    question = load_bank().questions["dsg-overfitting-and-regularization"]
+    points = [k.text for k in question.key_points]
+    limits = next(i for i, t in enumerate(points) if t.startswith("Regularization limits"))
+    penalties = next(i for i, t in enumerate(points) if t.startswith("L1 and L2"))
+    paraphrase = (
+        "to stop it i penalise large weights with an l2 term or switch off random units with dropout "
+        "during training so the network cannot lean on any single feature"
+    )
+    reversal = (
+        "regularization does not limit model complexity and it does not help the model generalise better"
+    )
+    assert scorer.score(question, paraphrase).key_points[penalties].status == "covered"
+    said = scorer.score(question, reversal).key_points[limits]
+    assert (said.status, said.contradicted) == ("missed", True)
+    assert said.evidence is not None and "does not limit" in said.evidence.text
