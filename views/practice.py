@@ -6,13 +6,14 @@ from typing import Any
 
 import streamlit as st
 
-from practice import sessions, ui
+from practice import sessions
 from practice.bank import LEVELS, Question
 from practice.markdown import escape_markdown
 from practice.speech_in import AudioLimits, RefusedRecordingError
 from practice.storage import StorageError
+from views import widgets
 
-bank, store = ui.open_bank_and_store()
+bank, store = widgets.open_bank_and_store()
 state = st.session_state
 
 
@@ -40,14 +41,14 @@ def setup() -> None:
         )
         hide = st.checkbox("Hide the question text (listen only, as in a real interview)")
         with st.expander("Voice and speech recognition"):
-            voices = ui.voice_names()
+            voices = widgets.voice_names()
             voice = st.selectbox("Voice reading the questions", ["(default)", *voices])
             rate = st.slider("Reading speed (words per minute)", 100, 240, state.get("speech_rate", 165), 5)
             model = st.selectbox(
                 "Speech recognition model",
-                ui.WHISPER_MODELS,
-                index=ui.WHISPER_MODELS.index(ui.whisper_model())
-                if ui.whisper_model() in ui.WHISPER_MODELS
+                widgets.WHISPER_MODELS,
+                index=widgets.WHISPER_MODELS.index(widgets.whisper_model())
+                if widgets.whisper_model() in widgets.WHISPER_MODELS
                 else 0,
                 help="tiny.en is fastest; base is more accurate and a little slower.",
             )
@@ -71,7 +72,7 @@ def setup() -> None:
     try:
         state["plan"] = sessions.start(store, name, chosen)
     except (StorageError, ValueError) as exc:
-        st.error(escape_markdown(ui.error_text(exc)))
+        st.error(escape_markdown(widgets.error_text(exc)))
         return
     state.update(
         candidate=name.strip(),
@@ -91,7 +92,7 @@ def ask(plan: sessions.Plan) -> None:
         f"Question {plan.position + 1} of {len(plan.question_ids)} · {escape_markdown(question.level)} · "
         f"{escape_markdown(question.topic)} · {escape_markdown(plan.candidate)}"
     )
-    audio = ui.question_audio(question)
+    audio = widgets.question_audio(question)
     first_time = state.get("heard") != (plan.session_id, plan.position)
     if audio:
         st.audio(audio, format="audio/wav", autoplay=first_time)
@@ -99,7 +100,7 @@ def ask(plan: sessions.Plan) -> None:
     if not state.get("hide_text") or st.toggle("Show the question", key=f"show-{plan.position}"):
         st.subheader(escape_markdown(question.question))
 
-    if not ui.load_models():
+    if not widgets.load_models():
         st.stop()
     tries = plan.attempt_ids.get(question.id, [])
     # A refused recording (not audio, too long) was not saved: a fresh recorder and uploader replace it.
@@ -113,7 +114,7 @@ def ask(plan: sessions.Plan) -> None:
         elif latest is not None and latest.status == "failed":
             reason = escape_markdown(latest.error or "")
             st.warning(f"{reason} Your last recording was saved; answer again below.")
-        ui.answer_timer(round_key)
+        widgets.answer_timer(round_key)
         record, upload, typed = st.tabs(["🎙️ Record", "📁 Upload", "⌨️ Type"])
         with record:
             recording = st.audio_input("Record your answer", key=f"rec-{round_key}")
@@ -145,8 +146,8 @@ def ask(plan: sessions.Plan) -> None:
     previous = store.attempt(tries[-2]) if len(tries) > 1 else None
     comparison = sessions.compare(previous, latest) if previous else None
     if latest.has_audio and (saved := store.audio(latest.id)):
-        ui.play_recording(saved[0])
-    ui.show_attempt(latest, question, comparison=comparison)
+        widgets.play_recording(saved[0])
+    widgets.show_attempt(latest, question, comparison=comparison)
     again, nxt = st.columns(2)
     if again.button("Try again", width="stretch"):
         state["retry"] = question.id
@@ -174,8 +175,8 @@ def judge(plan: sessions.Plan, question: Question, submission: dict[str, Any]) -
                 text=submission.get("text"),
                 audio=submission.get("audio"),
                 mode=submission["mode"],
-                scorer=ui.scorer(),
-                transcriber=ui.transcriber(ui.whisper_model()),
+                scorer=widgets.scorer(),
+                transcriber=widgets.transcriber(widgets.whisper_model()),
                 limits=state.get("limits", AudioLimits()),
             )
         except RefusedRecordingError as exc:  # not audio, or over the limit: nothing was saved
@@ -186,7 +187,9 @@ def judge(plan: sessions.Plan, question: Question, submission: dict[str, Any]) -
         except StorageError as exc:
             state["pending"] = submission
             status.update(label="Your answer could not be saved.", state="error")
-            st.error(f"{escape_markdown(ui.error_text(exc))} Your answer is kept here until it is saved.")
+            st.error(
+                f"{escape_markdown(widgets.error_text(exc))} Your answer is kept here until it is saved."
+            )
             st.button("Retry saving", type="primary")
             return
         state.pop("pending", None)

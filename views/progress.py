@@ -8,11 +8,12 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from practice import progress, ui
+from practice import progress
 from practice.bank import LEVELS
 from practice.markdown import escape_markdown
+from views import widgets
 
-bank, store = ui.open_bank_and_store()
+bank, store = widgets.open_bank_and_store()
 st.title("Progress")
 
 names = [c.name for c in store.candidates()]

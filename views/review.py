@@ -6,12 +6,13 @@ import datetime as dt
 
 import streamlit as st
 
-from practice import sessions, ui
+from practice import sessions
 from practice.bank import LEVELS, UnknownQuestionError
 from practice.markdown import escape_markdown
 from practice.storage import KEY_POINT_STATUSES, StorageError, export_csv, export_markdown
+from views import widgets
 
-bank, store = ui.open_bank_and_store()
+bank, store = widgets.open_bank_and_store()
 st.title("Review attempts")
 
 ALL = "All"
@@ -76,7 +77,7 @@ exports[0].download_button(
 exports[1].download_button("Export CSV", export_csv(chosen), f"{stem}.csv", "text/csv")
 
 table = st.dataframe(
-    ui.attempt_rows(chosen),
+    widgets.attempt_rows(chosen),
     hide_index=True,
     on_select="rerun",
     selection_mode="single-row",
@@ -95,17 +96,21 @@ st.caption(
 if attempt.question:
     st.markdown(f"**Question:** {escape_markdown(attempt.question)}")
 if attempt.has_audio and (audio := store.audio(attempt.id)):
-    ui.play_recording(audio[0])
+    widgets.play_recording(audio[0])
 try:
     question = bank.get(attempt.question_id)
 except UnknownQuestionError:
     question = None
-ui.show_attempt(attempt, question, reveal_model_answer=question is not None)
+widgets.show_attempt(attempt, question, reveal_model_answer=question is not None)
 
 if attempt.status != "scored" and question is not None and st.button("Score again"):
-    if ui.load_models():
+    if widgets.load_models():
         sessions.judge(
-            store, attempt, question, scorer=ui.scorer(), transcriber=ui.transcriber(ui.whisper_model())
+            store,
+            attempt,
+            question,
+            scorer=widgets.scorer(),
+            transcriber=widgets.transcriber(widgets.whisper_model()),
         )
         st.rerun()
 
@@ -148,6 +153,6 @@ with st.form(f"coach-{attempt.id}"):
             if note.strip():
                 store.add_note(attempt.id, note, who)
         except (StorageError, ValueError) as exc:
-            st.error(escape_markdown(ui.error_text(exc)))
+            st.error(escape_markdown(widgets.error_text(exc)))
         else:
             st.rerun()

@@ -1,5 +1,6 @@
-"""Streamlit pieces shared by the pages: models and the database loaded once per process, and the feedback
-view used both right after an answer and on the coach's review page.
+"""Streamlit pieces shared by the pages, kept beside them (the practice package has no Streamlit): models
+and the database loaded once per process, and the feedback view used both right after an answer and on
+the coach's review page.
 
 Everything a user typed or said goes through `practice.markdown` before it is rendered.
 """
