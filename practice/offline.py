@@ -2,13 +2,35 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import platformdirs
 
 EMBEDDING_MODEL_ENV_VAR = "PRACTICE_EMBEDDING_MODEL"
 CACHE_ENV_VAR = "PRACTICE_CACHE_DIR"
+
+
+T = TypeVar("T")
+
+
+def load_once(load: Callable[[], T]) -> Callable[[], T]:
+    """`load` run on first call only, under a lock, so threads and browser sessions share one model."""
+    lock = threading.Lock()
+    loaded: list[T] = []
+
+    @functools.wraps(load)
+    def get() -> T:
+        with lock:
+            if not loaded:
+                loaded.append(load())
+            return loaded[0]
+
+    return get
 
 
 class ModelLoadError(RuntimeError):

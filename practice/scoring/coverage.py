@@ -42,7 +42,7 @@ import numpy as np
 
 from practice.bank import KeyPoint, Question
 from practice.scoring.embedding import Embedder
-from practice.scoring.judge import CONTRADICTS, STATES, Judge
+from practice.scoring.judge import CONTRADICTS, LABELS, STATES, Judge
 from practice.scoring.text import (
     ANTONYMS,
     HESITATIONS,
@@ -361,7 +361,7 @@ class CoverageScorer:
 
     def __init__(self, embedder: Embedder, config: ScoringConfig | None = None, judge: Judge | None = None):
         self.embedder = embedder
-        self.config = config or (ScoringConfig() if judge is not None else ScoringConfig.formula())
+        self.config = config or ScoringConfig()
         self.judge = judge  # None: the evidence alone decides (research baselines, tests of the formula)
         self._anchored: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._lock = threading.Lock()
@@ -466,7 +466,7 @@ class CoverageScorer:
         """(points, windows, len(LABELS)) judge probabilities, filled where `picked` (zeros elsewhere)."""
         assert self.judge is not None
         rows, cols = np.nonzero(picked)
-        out = np.zeros((*picked.shape, 3), dtype=np.float32)
+        out = np.zeros((*picked.shape, len(LABELS)), dtype=np.float32)
         if len(rows):
             texts = {j: self._window_text(answer, prep, j) for j in set(cols.tolist())}
             pairs = [(question.key_points[k].text, texts[j]) for k, j in zip(rows, cols, strict=True)]

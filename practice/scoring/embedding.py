@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-from practice.offline import ModelLoadError, embedding_model_location, keep_hub_offline
+from practice.offline import ModelLoadError, embedding_model_location, keep_hub_offline, load_once
 
 PRECISION_ENV_VAR = "PRACTICE_EMBEDDING_PRECISION"
 Span = tuple[int, int]  # [start, end) word indices
@@ -153,14 +152,7 @@ class SentenceTransformerEmbedder:
         return out
 
 
-_default: SentenceTransformerEmbedder | None = None
-_default_lock = threading.Lock()
-
-
+@load_once
 def default_embedder() -> SentenceTransformerEmbedder:
     """The bundled (or user-chosen) model, loaded once per process."""
-    global _default
-    with _default_lock:
-        if _default is None:
-            _default = SentenceTransformerEmbedder()
-        return _default
+    return SentenceTransformerEmbedder()

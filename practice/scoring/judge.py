@@ -9,14 +9,13 @@ public training data and ship beside this module in `judge/`, with a model card.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-from practice.offline import ModelLoadError, keep_hub_offline
+from practice.offline import ModelLoadError, keep_hub_offline, load_once
 
 LABELS = ("not stated", "states", "contradicts")
 STATES, CONTRADICTS = LABELS.index("states"), LABELS.index("contradicts")
@@ -77,14 +76,7 @@ class CrossEncoderJudge:
         return probabilities / probabilities.sum(axis=1, keepdims=True)
 
 
-_default: CrossEncoderJudge | None = None
-_default_lock = threading.Lock()
-
-
+@load_once
 def default_judge() -> CrossEncoderJudge:
     """The bundled judge, loaded once per process."""
-    global _default
-    with _default_lock:
-        if _default is None:
-            _default = CrossEncoderJudge()
-        return _default
+    return CrossEncoderJudge()
