@@ -460,7 +460,7 @@ class CoverageScorer:
             anchors[k] = anchor / max(float(np.linalg.norm(anchor)), 1e-12)
         return anchors
 
-    def judge_windows(
+    def _judge_windows(
         self, question: Question, answer: str, prep: _Prepared, picked: np.ndarray
     ) -> np.ndarray:
         """(points, windows, len(LABELS)) judge probabilities, filled where `picked` (zeros elsewhere)."""
@@ -493,7 +493,8 @@ class CoverageScorer:
             read = np.zeros(evidence.shape, dtype=bool)
         else:
             read = shortlist(evidence, cfg)
-            evidence, opposite = judged(evidence, read, self.judge_windows(question, answer, prep, read), cfg)
+            probabilities = self._judge_windows(question, answer, prep, read)
+            evidence, opposite = judged(evidence, read, probabilities, cfg)
         results = []
         for k, point in enumerate(question.key_points):
             best = int(np.argmax(evidence[k]))
