@@ -289,7 +289,7 @@ def test_user_text_is_never_rendered_as_markdown_on_any_page(env):
     at = at.run()
     with open_store() as store:
         (attempt,) = store.attempts()
-        store.add_note(attempt.id, f"note {PIXEL}", author=PIXEL)
+        store.save_review(attempt.id, note=f"note {PIXEL}", author=PIXEL)
     pages = {"practice": at}
     for page in ("views/review.py", "views/progress.py"):
         pages[page] = app(page)

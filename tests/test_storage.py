@@ -14,13 +14,13 @@ import pytest
 import sqlalchemy as sa
 
 from practice.bank import KeyPoint, Question
+from practice.markdown import escape_markdown
 from practice.storage import (
     CSV_COLUMNS,
     SCHEMA_VERSION,
     NotFoundError,
     StorageError,
     Store,
-    escape_markdown,
     export_csv,
     export_markdown,
     metadata,
@@ -210,7 +210,7 @@ def test_filters_and_newest_first(store: Store) -> None:
     assert listed(since=date(2025, 3, 13), until=date(2025, 3, 13)) == [ids[3]]  # whole UTC day
     assert listed(until=date(2025, 3, 12)) == [ids[2], ids[1], ids[0]]
     assert listed(limit=2) == [ids[3], ids[2]]
-    assert [s.id for s in store.sessions("Ana")] == [s1]
+    assert {a.candidate.name for a in store.attempts(session_id=s1)} == {"Ana"}
 
 
 def test_session_of_another_candidate_is_refused(store: Store) -> None:
@@ -221,11 +221,16 @@ def test_session_of_another_candidate_is_refused(store: Store) -> None:
     assert store.add_attempt("Bob", question(), answer_mode="typed", session_id=unknown).session_id == unknown
 
 
+def not_scored(store: Store) -> list[int]:
+    """The attempts still to be scored (recorded, or failed), oldest first."""
+    return [x.id for x in reversed(store.attempts()) if x.status != "scored"]
+
+
 def test_result_failure_and_rescoring_queue(store: Store) -> None:
     a = store.add_attempt("Ana", question(), answer_mode="audio", audio=WAV)
     b = store.add_attempt("Ana", question(), answer_mode="audio", audio=WAV)
     c = store.add_attempt("Ana", question(), answer_mode="typed", answer_text="text")
-    assert [x.id for x in store.unscored()] == [a.id, b.id, c.id]  # oldest first
+    assert not_scored(store) == [a.id, b.id, c.id]
 
     spoken = transcript()
     failed = store.set_failed(a.id, "Scorer crashed", transcript=spoken)
@@ -239,12 +244,12 @@ def test_result_failure_and_rescoring_queue(store: Store) -> None:
     scored = store.set_result(c.id, score_dict(coverage=62.5), delivery={"words_per_minute": 131.0})
     assert scored.status == "scored" and scored.coverage == 62.5 and scored.error is None
     assert scored.delivery == {"words_per_minute": 131.0}
-    assert [x.id for x in store.unscored()] == [a.id, b.id]
+    assert not_scored(store) == [a.id, b.id]
 
     rescored = store.set_result(a.id, score_dict(coverage=80.0), coverage=75.0)
     assert (rescored.status, rescored.coverage, rescored.error) == ("scored", 75.0, None)
     assert rescored.transcript == spoken  # kept from the failed attempt
-    assert [x.id for x in store.unscored()] == [b.id]
+    assert not_scored(store) == [b.id]
 
 
 def test_set_result_accepts_a_score_and_stores_plain_json(store: Store) -> None:
@@ -279,15 +284,15 @@ def test_set_result_accepts_a_score_and_stores_plain_json(store: Store) -> None:
 def test_notes_and_overrides_give_effective_status_and_coverage(store: Store) -> None:
     a = store.add_attempt("Ana", question(), answer_mode="typed", answer_text="x")
     with pytest.raises(ValueError, match="not been scored"):
-        store.override_key_point(a.id, 0, "covered", "Sam")
+        store.save_review(a.id, key_points={0: "covered"}, author="Sam")
     store.set_result(a.id, score_dict(coverage=50.0, statuses=("covered", "missed", "partial", "missed")))
 
-    note = store.add_note(a.id, "  Good start  ", author="Sam")
+    (note,) = store.save_review(a.id, note="  Good start  ", author="Sam").notes
     assert (note.text, note.author, note.attempt_id) == ("Good start", "Sam", a.id)
     with pytest.raises(ValueError, match="empty"):
-        store.add_note(a.id, "   ")
+        store.save_review(a.id, note="   ")
 
-    reviewed = store.override_key_point(a.id, 1, "covered", author="Sam")
+    reviewed = store.save_review(a.id, key_points={1: "covered"}, author="Sam")
     assert reviewed.automatic_status(1) == "missed"
     assert reviewed.key_point_status(1) == "covered"
     assert reviewed.key_point_status(0) == "covered" and reviewed.override(0) is None
@@ -297,25 +302,60 @@ def test_notes_and_overrides_give_effective_status_and_coverage(store: Store) ->
     assert reviewed.effective_coverage == 75.0  # one of four points from missed to covered
     assert [n.text for n in reviewed.notes] == ["Good start"]
 
-    reviewed = store.override_key_point(a.id, 2, "missed", author="Sam")
+    reviewed = store.save_review(a.id, key_points={2: "missed"}, author="Sam")
     assert reviewed.effective_coverage == pytest.approx(62.5)
 
-    reviewed = store.override_coverage(a.id, 90, author="Sam")
+    reviewed = store.save_review(a.id, coverage=90, author="Sam")
     assert (reviewed.coverage, reviewed.coach_coverage, reviewed.effective_coverage) == (50.0, 90.0, 90.0)
     assert reviewed.coach_coverage_by == "Sam"
 
-    cleared = store.override_coverage(a.id, None)
-    cleared = store.override_key_point(a.id, 1, None)
-    cleared = store.override_key_point(a.id, 2, None)
+    cleared = store.save_review(a.id, coverage=None, key_points={1: None, 2: None})
     assert cleared.coach_coverage is None and cleared.overrides == ()
     assert cleared.effective_coverage == 50.0 and cleared.key_point_status(1) == "missed"
 
     with pytest.raises(ValueError, match="no key point 4"):
-        store.override_key_point(a.id, 4, "covered")
+        store.save_review(a.id, key_points={4: "covered"})
     with pytest.raises(ValueError, match="Unknown status"):
-        store.override_key_point(a.id, 0, "great")  # type: ignore[arg-type]
+        store.save_review(a.id, key_points={0: "great"})  # type: ignore[dict-item]
     with pytest.raises(ValueError, match="0 to 100"):
-        store.override_coverage(a.id, 120)
+        store.save_review(a.id, coverage=120)
+
+
+@pytest.mark.parametrize(
+    ("bad", "error"),
+    [
+        ({"key_points": {0: "covered", 5: "covered"}}, "no key point 5"),
+        ({"key_points": {0: "covered", 1: "great"}}, "Unknown status"),
+        ({"key_points": {0: "partial"}, "coverage": 120}, "0 to 100"),
+    ],
+)
+def test_a_review_that_fails_part_way_saves_none_of_it(store: Store, bad: dict, error: str) -> None:
+    a = store.add_attempt("Ana", question(), answer_mode="typed", answer_text="x")
+    store.set_result(a.id, score_dict(coverage=50.0, statuses=("missed", "missed")))
+    statements: list[str] = []
+
+    def spy(*args) -> None:
+        statements.append(args[2].lower())
+
+    sa.event.listen(store.engine, "before_cursor_execute", spy)
+    with pytest.raises(ValueError, match=error):
+        store.save_review(a.id, note="Good start", author="Sam", **bad)
+    sa.event.remove(store.engine, "before_cursor_execute", spy)
+    # the note and the first key point were written before the bad part was reached, then rolled back
+    assert any(s.startswith("insert into notes") for s in statements)
+    assert any(s.startswith("insert into key_point_overrides") for s in statements)
+    kept = store.attempt(a.id)
+    assert (kept.notes, kept.overrides, kept.coach_coverage, kept.coach_coverage_by) == ((), (), None, None)
+    assert kept.effective_coverage == 50.0 and not kept.is_reviewed
+
+    saved = store.save_review(
+        a.id, note="Good start", key_points={0: "covered", 1: "partial"}, coverage=80, author="Sam"
+    )
+    assert [n.text for n in saved.notes] == ["Good start"]
+    assert saved.key_point_statuses() == ["covered", "partial"] and saved.coach_coverage == 80.0
+    assert store.attempt(a.id) == saved
+    with pytest.raises(NotFoundError, match="No attempt with id 99"):
+        store.save_review(99, note="lost")
 
 
 # --- exports --------------------------------------------------------------------------------------------
@@ -327,9 +367,13 @@ def _reviewed_attempts(store: Store) -> list:
     )
     delivery = {"words_per_minute": 120.0, "pace_windows": [{"wpm": 1}], "feedback": ["You spoke *fast*."]}
     store.set_result(a.id, score_dict(coverage=50.0), delivery=delivery)
-    store.add_note(a.id, "# not a heading [link](http://x) `code`", author="Sam")
-    store.override_key_point(a.id, 1, "partial", author="Sam")
-    store.override_coverage(a.id, 70, author="Sam")
+    store.save_review(
+        a.id,
+        note="# not a heading [link](http://x) `code`",
+        key_points={1: "partial"},
+        coverage=70,
+        author="Sam",
+    )
     b = store.add_attempt("Ana <b>", question("q-2"), answer_mode="audio", audio=WAV)
     store.set_failed(b.id, "=cmd|' /C calc'!A0")
     return store.attempts(candidate="Ana <b>")
@@ -411,8 +455,8 @@ def test_opening_a_version_1_database_upgrades_it_and_keeps_rows(tmp_path: Path)
         assert old.created_at == datetime(2024, 1, 2, 10, 5, tzinfo=UTC)
         assert old.coach_coverage is None and old.notes == ()
         assert store.audio(1) == (WAV, "audio/wav")
-        store.add_note(1, "reviewed after the upgrade")
-        assert store.override_key_point(1, 1, "covered").key_point_status(1) == "covered"
+        store.save_review(1, note="reviewed after the upgrade")
+        assert store.save_review(1, key_points={1: "covered"}).key_point_status(1) == "covered"
         assert store.candidate("ANA").id == 1
     with open_store(url(tmp_path)) as store:  # opening again is a no-op
         assert len(store.attempts()) == 1 and len(store.attempt(1).notes) == 1

@@ -144,14 +144,15 @@ with st.form(f"coach-{attempt.id}"):
         try:
             st.session_state["coach"] = author.strip() or "coach"
             who = st.session_state["coach"]
+            changed = {}
             for i, (status, before) in enumerate(zip(statuses, coach_statuses, strict=True)):
                 wanted_status = None if status == auto else status
                 if before != wanted_status:
-                    store.override_key_point(attempt.id, i, wanted_status, who)
-            if override or attempt.coach_coverage is not None:
-                store.override_coverage(attempt.id, coverage if override else None, who)
-            if note.strip():
-                store.add_note(attempt.id, note, who)
+                    changed[i] = wanted_status
+            review = {"note": note if note.strip() else None, "key_points": changed, "author": who}
+            if override or attempt.coach_coverage is not None:  # else the saved coverage stays as it is
+                review["coverage"] = coverage if override else None
+            store.save_review(attempt.id, **review)  # one transaction: an error saves none of it
         except (StorageError, ValueError) as exc:
             st.error(escape_markdown(widgets.error_text(exc)))
         else:

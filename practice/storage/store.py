@@ -2,55 +2,66 @@
 
 One `Store` per process, shared by all browser sessions: the engine is thread-safe and holds no other
 state. An attempt and its audio are written in one transaction *before* scoring, so a failed scorer
-leaves the recording and transcript behind to be re-scored (`Store.unscored`).
+leaves the recording and transcript behind to be re-scored (the review page's "Score again"). A coach's
+review (note, key-point overrides, coverage) is saved in one transaction too (`Store.save_review`).
 
 SQLite (the default) runs in WAL mode with a busy timeout and every write transaction starts with
 BEGIN IMMEDIATE: writers queue for the lock instead of failing with "database is locked" halfway
-through, and readers never wait. The code keeps to portable types (JSON, LargeBinary, timezone-aware
-DateTime) so `PRACTICE_DATABASE_URL=postgresql+psycopg://...` works too; PostgreSQL needs a driver
-installed (`pip install "psycopg[binary]"`). `make test` runs the storage tests against both: it starts a
-local PostgreSQL (.ci/postgres.sh) and passes its URL as PRACTICE_TEST_POSTGRES_URL.
+through, and readers never wait. `PRACTICE_DATABASE_URL=postgresql+psycopg://...` works too; PostgreSQL
+needs a driver installed (`pip install "psycopg[binary]"`). `make test` runs the storage tests against
+both: it starts a local PostgreSQL (.ci/postgres.sh) and passes its URL as PRACTICE_TEST_POSTGRES_URL.
 
-The schema is versioned by a short list of migration functions (`MIGRATIONS`) and upgraded when a store
-is opened; each migration is a frozen snapshot, never edited once released.
+Driver errors become one `StorageError` sentence (`_guard`), with the database URL's password hidden.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import math
 import os
 import re
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from enum import Enum
 from pathlib import Path
-from typing import Any, Literal, Protocol, get_args
+from typing import Any
 
 import platformdirs
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 
-from practice.markdown import escape_markdown
+from practice.storage.errors import NotFoundError, StorageError
+from practice.storage.records import (
+    ANSWER_MODES,
+    KEY_POINT_STATUSES,
+    AnswerMode,
+    Attempt,
+    AttemptStatus,
+    Candidate,
+    KeyPointOverride,
+    KeyPointStatus,
+    Note,
+    QuestionLike,
+    _now,
+    _utc,
+    clean_name,
+)
+from practice.storage.schema import (
+    attempts_table,
+    candidates_table,
+    migrate,
+    notes_table,
+    overrides_table,
+    recordings_table,
+    sessions_table,
+)
 from practice.transcript import Transcript
 
 DATABASE_URL_ENV_VAR = "PRACTICE_DATABASE_URL"
 DATA_DIR_ENV_VAR = "PRACTICE_DATA_DIR"
 DEFAULT_BUSY_TIMEOUT = 10.0  # seconds a SQLite writer waits for another session's write to finish
-MAX_NAME_LENGTH = 100
-
-AnswerMode = Literal["audio", "typed", "upload"]
-AttemptStatus = Literal["recorded", "scored", "failed"]
-KeyPointStatus = Literal["covered", "partial", "missed"]  # as in practice.scoring.coverage.Status
-ANSWER_MODES: tuple[str, ...] = get_args(AnswerMode)
-KEY_POINT_STATUSES: tuple[str, ...] = get_args(KeyPointStatus)
-# Credit per status when a coach's key-point override adjusts the automatic coverage (see Attempt).
-STATUS_CREDIT: dict[str, float] = {"covered": 1.0, "partial": 0.5, "missed": 0.0}
 
 _AUDIO_EXTENSIONS = {
     "audio/wav": "wav",
@@ -63,336 +74,6 @@ _AUDIO_EXTENSIONS = {
     "audio/flac": "flac",
     "audio/aac": "aac",
 }
-
-
-class StorageError(RuntimeError):
-    """The database could not be read or written; the message is one sentence a user can act on.
-
-    `public` is the same sentence without file paths or server addresses, for a browser.
-    """
-
-    def __init__(self, message: str, *, public: str | None = None):
-        super().__init__(message)
-        self.public = public or message
-
-
-class NotFoundError(LookupError):
-    """No attempt (or session) with that id."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else "Not found"
-
-
-class QuestionLike(Protocol):
-    """What an attempt records about its question (practice.bank.Question fits)."""
-
-    id: str
-    track: str
-    level: str
-    topic: str
-    question: str
-
-
-# --- domain objects -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Candidate:
-    id: int
-    name: str
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class Session:
-    id: str
-    candidate: Candidate
-    started_at: datetime
-
-
-@dataclass(frozen=True)
-class Note:
-    id: int
-    attempt_id: int
-    author: str
-    text: str
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class KeyPointOverride:
-    """A coach's verdict on one key point, shown beside the automatic one rather than replacing it."""
-
-    attempt_id: int
-    index: int  # 0-based position in the score's key points
-    status: KeyPointStatus
-    author: str
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class Attempt:
-    id: int
-    candidate: Candidate
-    question_id: str
-    track: str
-    level: str
-    topic: str
-    session_id: str | None
-    created_at: datetime
-    answer_mode: AnswerMode
-    answer_text: str  # typed text, or the transcript's text once transcribed
-    transcript: Transcript | None
-    score: dict[str, Any] | None  # Score.to_dict()
-    coverage: float | None  # automatic, 0-100
-    delivery: dict[str, Any] | None
-    status: AttemptStatus
-    error: str | None
-    has_audio: bool
-    coach_coverage: float | None = None
-    notes: tuple[Note, ...] = ()
-    question: str = ""  # the question's wording when it was asked (the bank may change later)
-    coach_coverage_by: str | None = None
-    coach_coverage_at: datetime | None = None
-    overrides: tuple[KeyPointOverride, ...] = ()
-
-    @property
-    def key_points(self) -> list[dict[str, Any]]:
-        """The automatic per-point results (text, status, evidence ...), empty until scored."""
-        points = (self.score or {}).get("key_points")
-        return [p for p in points if isinstance(p, dict)] if isinstance(points, list) else []
-
-    def automatic_status(self, index: int) -> KeyPointStatus | None:
-        points = self.key_points
-        if not 0 <= index < len(points):
-            return None
-        status = points[index].get("status")
-        return status if status in KEY_POINT_STATUSES else None
-
-    def override(self, index: int) -> KeyPointOverride | None:
-        return next((o for o in self.overrides if o.index == index), None)
-
-    def key_point_status(self, index: int) -> KeyPointStatus | None:
-        """The coach's status for point `index` if they set one, else the scorer's."""
-        coach = self.override(index)
-        return coach.status if coach else self.automatic_status(index)
-
-    def key_point_statuses(self) -> list[KeyPointStatus | None]:
-        return [self.key_point_status(i) for i in range(len(self.key_points))]
-
-    @property
-    def missed_count(self) -> int:
-        return sum(s == "missed" for s in self.key_point_statuses())
-
-    @property
-    def effective_coverage(self) -> float | None:
-        """The coach's coverage if set; else the automatic one moved by the coach's key-point overrides.
-
-        The scorer gives partial points graded credit we cannot recover exactly, so an override moves the
-        coverage by the difference of the two statuses' nominal credit (covered 1, partial 0.5, missed 0)
-        over the number of points: flipping one of four points from missed to covered adds 25.
-        """
-        if self.coach_coverage is not None:
-            return self.coach_coverage
-        if self.coverage is None:
-            return None
-        points = len(self.key_points)
-        if not points or not self.overrides:
-            return self.coverage
-        delta = 0.0
-        for o in self.overrides:
-            auto = self.automatic_status(o.index)
-            if auto is not None:
-                delta += STATUS_CREDIT[o.status] - STATUS_CREDIT[auto]
-        return min(100.0, max(0.0, self.coverage + 100.0 * delta / points))
-
-    @property
-    def is_reviewed(self) -> bool:
-        return self.coach_coverage is not None or bool(self.overrides)
-
-
-# --- schema ---------------------------------------------------------------------------------------------
-
-
-class UTCDateTime(sa.TypeDecorator[datetime]):
-    """Timezone-aware UTC in and out, on SQLite (which stores naive text) as on PostgreSQL (timestamptz)."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
-        if value is None:
-            return None
-        value = _utc(value)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _json() -> sa.JSON:
-    return sa.JSON(none_as_null=True)
-
-
-def _base_tables(md: sa.MetaData) -> dict[str, sa.Table]:
-    """Schema version 1: candidates, sessions, attempts and their recordings."""
-    candidates = sa.Table(
-        "candidates",
-        md,
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("name", sa.String(MAX_NAME_LENGTH), nullable=False),
-        sa.Column("name_key", sa.String(MAX_NAME_LENGTH), nullable=False, unique=True),
-        sa.Column("created_at", UTCDateTime, nullable=False),
-    )
-    sessions = sa.Table(
-        "sessions",
-        md,
-        sa.Column("id", sa.String(36), primary_key=True),
-        sa.Column("candidate_id", sa.Integer, sa.ForeignKey("candidates.id"), nullable=False, index=True),
-        sa.Column("started_at", UTCDateTime, nullable=False),
-    )
-    attempts = sa.Table(
-        "attempts",
-        md,
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("candidate_id", sa.Integer, sa.ForeignKey("candidates.id"), nullable=False),
-        sa.Column("session_id", sa.String(36), sa.ForeignKey("sessions.id"), nullable=True, index=True),
-        sa.Column("question_id", sa.Text, nullable=False, index=True),
-        sa.Column("question", sa.Text, nullable=False, default=""),
-        sa.Column("track", sa.Text, nullable=False),
-        sa.Column("level", sa.Text, nullable=False),
-        sa.Column("topic", sa.Text, nullable=False),
-        sa.Column("created_at", UTCDateTime, nullable=False, index=True),
-        sa.Column("answer_mode", sa.String(20), nullable=False),
-        sa.Column("answer_text", sa.Text, nullable=False, default=""),
-        sa.Column("transcript", _json(), nullable=True),
-        sa.Column("score", _json(), nullable=True),
-        sa.Column("coverage", sa.Float, nullable=True),
-        sa.Column("delivery", _json(), nullable=True),
-        sa.Column("status", sa.String(20), nullable=False),
-        sa.Column("error", sa.Text, nullable=True),
-        sa.Column("has_audio", sa.Boolean, nullable=False, default=False),
-        sa.Index("ix_attempts_candidate_created", "candidate_id", "created_at"),
-    )
-    recordings = sa.Table(
-        "recordings",
-        md,
-        sa.Column(
-            "attempt_id", sa.Integer, sa.ForeignKey("attempts.id", ondelete="CASCADE"), primary_key=True
-        ),
-        sa.Column("mime", sa.String(100), nullable=False),
-        sa.Column("extension", sa.String(20), nullable=False),
-        sa.Column("size", sa.Integer, nullable=False),
-        sa.Column("data", sa.LargeBinary, nullable=False),
-    )
-    return {t.name: t for t in (candidates, sessions, attempts, recordings)}
-
-
-_COACH_COLUMNS = (
-    ("coach_coverage", sa.Float()),
-    ("coach_coverage_by", sa.String(MAX_NAME_LENGTH)),
-    ("coach_coverage_at", UTCDateTime()),
-)
-
-
-def _review_tables(md: sa.MetaData) -> dict[str, sa.Table]:
-    """Schema version 2: coach notes and key-point overrides."""
-    notes = sa.Table(
-        "notes",
-        md,
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column(
-            "attempt_id",
-            sa.Integer,
-            sa.ForeignKey("attempts.id", ondelete="CASCADE"),
-            nullable=False,
-            index=True,
-        ),
-        sa.Column("author", sa.String(MAX_NAME_LENGTH), nullable=False),
-        sa.Column("text", sa.Text, nullable=False),
-        sa.Column("created_at", UTCDateTime, nullable=False),
-    )
-    overrides = sa.Table(
-        "key_point_overrides",
-        md,
-        sa.Column(
-            "attempt_id", sa.Integer, sa.ForeignKey("attempts.id", ondelete="CASCADE"), primary_key=True
-        ),
-        sa.Column("key_point_index", sa.Integer, primary_key=True),
-        sa.Column("status", sa.String(20), nullable=False),
-        sa.Column("author", sa.String(MAX_NAME_LENGTH), nullable=False),
-        sa.Column("created_at", UTCDateTime, nullable=False),
-    )
-    return {t.name: t for t in (notes, overrides)}
-
-
-def _migrate_to_1(conn: Connection) -> None:
-    md = sa.MetaData()
-    _base_tables(md)
-    md.create_all(conn)
-
-
-def _migrate_to_2(conn: Connection) -> None:
-    for name, type_ in _COACH_COLUMNS:
-        conn.exec_driver_sql(f"ALTER TABLE attempts ADD COLUMN {name} {type_.compile(dialect=conn.dialect)}")
-    md = sa.MetaData()
-    _base_tables(md)  # so the new tables' foreign keys resolve; create_all skips what exists
-    tables = _review_tables(md)
-    md.create_all(conn, tables=list(tables.values()))
-
-
-# Index i upgrades a database from version i to i + 1. Append; never edit a released migration.
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_migrate_to_1, _migrate_to_2)
-SCHEMA_VERSION = len(MIGRATIONS)
-_PG_MIGRATION_LOCK = 0x70726163  # any constant: serialises migrations of several machines on one server
-
-# The current shape, used by the queries; tests check a migrated database matches it.
-metadata = sa.MetaData()
-_tables = {**_base_tables(metadata), **_review_tables(metadata)}
-for _name, _type in _COACH_COLUMNS:
-    _tables["attempts"].append_column(sa.Column(_name, _type, nullable=True))
-candidates_table = _tables["candidates"]
-sessions_table = _tables["sessions"]
-attempts_table = _tables["attempts"]
-recordings_table = _tables["recordings"]
-notes_table = _tables["notes"]
-overrides_table = _tables["key_point_overrides"]
-schema_version_table = sa.Table(
-    "schema_version",
-    metadata,
-    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("applied_at", UTCDateTime, nullable=False),
-)
-
-
-def schema_version(engine: Engine) -> int:
-    """The version a database is at (0 for an empty one)."""
-    with engine.connect() as conn:
-        if not sa.inspect(conn).has_table("schema_version"):
-            return 0
-        return int(conn.scalar(sa.select(sa.func.max(schema_version_table.c.version))) or 0)
-
-
-def migrate(engine: Engine, target: int = SCHEMA_VERSION) -> int:
-    """Bring the schema up to `target` in one transaction, safely when several processes open it at once."""
-    with engine.connect() as conn:
-        conn.execution_options(practice_write=True)  # SQLite: BEGIN IMMEDIATE, so one migrator at a time
-        with conn.begin():
-            if conn.dialect.name == "postgresql":
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
-            schema_version_table.create(conn, checkfirst=True)
-            current = int(conn.scalar(sa.select(sa.func.max(schema_version_table.c.version))) or 0)
-            if current > SCHEMA_VERSION:
-                raise StorageError(
-                    f"The database was written by a newer version of interview-practice (schema {current}; "
-                    f"this version knows up to {SCHEMA_VERSION}). Upgrade the app to open it."
-                )
-            for version in range(current + 1, target + 1):
-                MIGRATIONS[version - 1](conn)
-                conn.execute(sa.insert(schema_version_table).values(version=version, applied_at=_now()))
-            return max(current, target)
 
 
 # --- opening ------------------------------------------------------------------------------------------
@@ -557,27 +238,6 @@ def _guard(action: str, url: str) -> Iterator[None]:
 # --- helpers --------------------------------------------------------------------------------------------
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _utc(value: datetime) -> datetime:
-    """Naive datetimes are taken to be UTC already."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def clean_name(name: str) -> str:
-    """Trimmed, inner whitespace collapsed; a clear ValueError for names that cannot be used."""
-    if not isinstance(name, str):
-        raise ValueError("A name must be text.")
-    cleaned = " ".join(name.split())
-    if not cleaned:
-        raise ValueError("Enter a name: it cannot be empty.")
-    if len(cleaned) > MAX_NAME_LENGTH:
-        raise ValueError(f"That name is too long ({len(cleaned)} characters; at most {MAX_NAME_LENGTH}).")
-    return cleaned
-
-
 def _plain(value: Any) -> Any:
     """JSON-safe copy: numpy scalars and arrays to Python, NaN/inf to None, unknown objects to text."""
     if value is None or isinstance(value, bool | str | int):
@@ -639,6 +299,15 @@ def _until(column: Any, value: datetime | date) -> Any:
     if isinstance(value, datetime):
         return column <= _utc(value)
     return column < datetime.combine(value, time.min, tzinfo=UTC) + timedelta(days=1)
+
+
+class _Unchanged(Enum):
+    """Store.save_review's `coverage` when left out: the coach's coverage stays as saved."""
+
+    UNCHANGED = "unchanged"
+
+
+_UNCHANGED = _Unchanged.UNCHANGED
 
 
 # --- the store ------------------------------------------------------------------------------------------
@@ -712,18 +381,6 @@ class Store:
                 sa.insert(sessions_table).values(id=session_id, candidate_id=who.id, started_at=_now())
             )
         return session_id
-
-    def sessions(self, candidate: Candidate | str | None = None) -> list[Session]:
-        s, c = sessions_table, candidates_table
-        stmt = sa.select(s, c.c.name, c.c.created_at.label("candidate_created_at")).join(c)
-        if candidate is not None:
-            stmt = stmt.where(c.c.name_key == _name_key(candidate))
-        with self._transaction("read the sessions", write=False) as conn:
-            rows = conn.execute(stmt.order_by(s.c.started_at.desc())).all()
-        return [
-            Session(r.id, Candidate(r.candidate_id, r.name, r.candidate_created_at), r.started_at)
-            for r in rows
-        ]
 
     # attempts
 
@@ -880,7 +537,7 @@ class Store:
         if until is not None:
             conditions.append(_until(a.c.created_at, until))
         with self._transaction("read the attempts", write=False) as conn:
-            return self._select(conn, conditions, newest_first=True, limit=limit)
+            return self._select(conn, conditions, limit=limit)
 
     def attempt(self, attempt_id: int) -> Attempt:
         with self._transaction("read the attempt", write=False) as conn:
@@ -888,11 +545,6 @@ class Store:
         if not found:
             raise NotFoundError(f"No attempt with id {attempt_id}.")
         return found[0]
-
-    def unscored(self) -> list[Attempt]:
-        """Attempts saved but not scored (still recorded, or failed), oldest first, for re-scoring."""
-        with self._transaction("read the attempts", write=False) as conn:
-            return self._select(conn, [attempts_table.c.status != "scored"], newest_first=False)
 
     def audio(self, attempt_id: int) -> tuple[bytes, str] | None:
         """The recording's bytes and MIME type, or None for typed answers."""
@@ -903,73 +555,42 @@ class Store:
 
     # coach review
 
-    def add_note(self, attempt_id: int, text: str, author: str = "coach") -> Note:
-        body = str(text or "").strip()
-        if not body:
-            raise ValueError("The note is empty.")
-        who = clean_name(author)
-        with self._transaction("save the note") as conn:
-            self._require(conn, attempt_id)
-            now = _now()
-            result = conn.execute(
-                sa.insert(notes_table).values(attempt_id=attempt_id, author=who, text=body, created_at=now)
-            )
-            return Note(int(result.inserted_primary_key[0]), attempt_id, who, body, now)
-
-    def override_key_point(
-        self, attempt_id: int, index: int, status: KeyPointStatus | None, author: str = "coach"
+    def save_review(
+        self,
+        attempt_id: int,
+        *,
+        note: str | None = None,
+        key_points: Mapping[int, KeyPointStatus | None] | None = None,
+        coverage: float | None | _Unchanged = _UNCHANGED,
+        author: str = "coach",
     ) -> Attempt:
-        """Set the coach's status for key point `index` (0-based); None clears it."""
-        if status is not None and status not in KEY_POINT_STATUSES:
-            raise ValueError(f"Unknown status '{status}' (expected one of {', '.join(KEY_POINT_STATUSES)}).")
+        """Save a coach's review in one transaction: all of it or, on any error, none of it.
+
+        `note` is added unless None (it must not be blank); `key_points` maps a key point's 0-based index to
+        the coach's status for it, None clearing the coach's status; `coverage` (0-100) is the coach's
+        coverage beside the automatic one, None clears it, and leaving it out keeps the one saved.
+        """
         who = clean_name(author)
-        o = overrides_table
-        with self._transaction("save the override") as conn:
+        with self._transaction("save the review") as conn:
             found = self._load(conn, [attempt_id])
             if not found:
                 raise NotFoundError(f"No attempt with id {attempt_id}.")
-            points = len(found[0].key_points)
-            if not isinstance(index, int) or not 0 <= index < points:
-                raise ValueError(
-                    f"Attempt {attempt_id} has no key point {index}"
-                    + (f" (it has {points})." if points else ": it has not been scored yet.")
-                )
-            where = sa.and_(o.c.attempt_id == attempt_id, o.c.key_point_index == index)
-            conn.execute(sa.delete(o).where(where))
-            if status is not None:
-                conn.execute(
-                    sa.insert(o).values(
-                        attempt_id=attempt_id,
-                        key_point_index=index,
-                        status=status,
-                        author=who,
-                        created_at=_now(),
-                    )
-                )
+            if note is not None:
+                _add_note(conn, attempt_id, note, who)
+            for index, status in (key_points or {}).items():
+                _override_key_point(conn, found[0], index, status, who)
+            if not isinstance(coverage, _Unchanged):
+                _override_coverage(conn, attempt_id, coverage, who)
             return self._load(conn, [attempt_id])[0]
-
-    def override_coverage(self, attempt_id: int, coverage: float | None, author: str = "coach") -> Attempt:
-        """Set the coach's coverage (0-100) beside the automatic one; None clears it."""
-        value = _coverage_value(coverage, "The coach's coverage")
-        who = clean_name(author)
-        return self._update(
-            attempt_id,
-            "save the override",
-            coach_coverage=value,
-            coach_coverage_by=who if value is not None else None,
-            coach_coverage_at=_now() if value is not None else None,
-        )
 
     # reading rows into Attempts
 
-    def _select(
-        self, conn: Connection, conditions: list[Any], *, newest_first: bool, limit: int | None = None
-    ) -> list[Attempt]:
+    def _select(self, conn: Connection, conditions: list[Any], limit: int | None = None) -> list[Attempt]:
+        """Attempts matching `conditions`, newest first, with their notes and overrides."""
         a, c = attempts_table, candidates_table
         stmt = sa.select(a, c.c.name.label("candidate_name"), c.c.created_at.label("candidate_created_at"))
         stmt = stmt.join(c, a.c.candidate_id == c.c.id).where(*conditions)
-        order = (a.c.created_at.desc(), a.c.id.desc()) if newest_first else (a.c.created_at, a.c.id)
-        stmt = stmt.order_by(*order)
+        stmt = stmt.order_by(a.c.created_at.desc(), a.c.id.desc())
         if limit is not None:
             stmt = stmt.limit(max(0, int(limit)))
         rows = conn.execute(stmt).all()
@@ -992,7 +613,56 @@ class Store:
         return [_attempt(r, tuple(notes[r.id]), tuple(overrides[r.id])) for r in rows]
 
     def _load(self, conn: Connection, ids: list[int]) -> list[Attempt]:
-        return self._select(conn, [attempts_table.c.id.in_(ids)], newest_first=True)
+        return self._select(conn, [attempts_table.c.id.in_(ids)])
+
+
+# --- a coach's review, one part at a time, inside Store.save_review's transaction ----------------------
+
+
+def _add_note(conn: Connection, attempt_id: int, text: str, who: str) -> None:
+    body = str(text or "").strip()
+    if not body:
+        raise ValueError("The note is empty.")
+    conn.execute(
+        sa.insert(notes_table).values(attempt_id=attempt_id, author=who, text=body, created_at=_now())
+    )
+
+
+def _override_key_point(
+    conn: Connection, attempt: Attempt, index: int, status: KeyPointStatus | None, who: str
+) -> None:
+    """Set the coach's status for key point `index` (0-based); None clears it."""
+    if status is not None and status not in KEY_POINT_STATUSES:
+        raise ValueError(f"Unknown status '{status}' (expected one of {', '.join(KEY_POINT_STATUSES)}).")
+    points = len(attempt.key_points)
+    if not isinstance(index, int) or not 0 <= index < points:
+        raise ValueError(
+            f"Attempt {attempt.id} has no key point {index}"
+            + (f" (it has {points})." if points else ": it has not been scored yet.")
+        )
+    o = overrides_table
+    where = sa.and_(o.c.attempt_id == attempt.id, o.c.key_point_index == index)
+    conn.execute(sa.delete(o).where(where))
+    if status is not None:
+        conn.execute(
+            sa.insert(o).values(
+                attempt_id=attempt.id, key_point_index=index, status=status, author=who, created_at=_now()
+            )
+        )
+
+
+def _override_coverage(conn: Connection, attempt_id: int, coverage: float | None, who: str) -> None:
+    """Set the coach's coverage (0-100) beside the automatic one; None clears it."""
+    value = _coverage_value(coverage, "The coach's coverage")
+    conn.execute(
+        sa.update(attempts_table)
+        .where(attempts_table.c.id == attempt_id)
+        .values(
+            coach_coverage=value,
+            coach_coverage_by=who if value is not None else None,
+            coach_coverage_at=_now() if value is not None else None,
+        )
+    )
 
 
 def _name_key(candidate: Candidate | str) -> str:
@@ -1027,161 +697,3 @@ def _attempt(r: Any, notes: tuple[Note, ...], overrides: tuple[KeyPointOverride,
         coach_coverage_at=r.coach_coverage_at,
         overrides=overrides,
     )
-
-
-# --- exports --------------------------------------------------------------------------------------------
-
-
-def _fmt_time(value: datetime | None) -> str:
-    return _utc(value).strftime("%Y-%m-%d %H:%M UTC") if value else ""
-
-
-def _fmt_cov(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.0f}"
-
-
-def _quote(text: str) -> str:
-    escaped = escape_markdown(text)
-    return "\n".join(f"> {line}" if line else ">" for line in escaped.split("\n"))
-
-
-def _delivery_lines(delivery: Mapping[str, Any]) -> list[str]:
-    """The scalar metrics (Delivery.to_dict()'s wpm, pace, fillers_per_100 ...), then its feedback."""
-    lines = []
-    for key, value in delivery.items():
-        if isinstance(value, bool | int | float | str) and value != "":
-            shown = f"{value:.1f}" if isinstance(value, float) else escape_markdown(str(value))
-            lines.append(f"- {escape_markdown(str(key).replace('_', ' '))}: {shown}")
-    feedback = delivery.get("feedback")
-    if isinstance(feedback, list):
-        lines += [f"- {escape_markdown(line)}" for line in feedback if isinstance(line, str) and line.strip()]
-    return lines
-
-
-def export_markdown(attempts: Iterable[Attempt], title: str = "Interview practice attempts") -> str:
-    """A report a coach can send: each attempt's question, scores (coach beside automatic), answer, notes."""
-    items = list(attempts)
-    out = [f"# {escape_markdown(title)}", "", f"{len(items)} attempt(s), exported {_fmt_time(_now())}.", ""]
-    for a in items:
-        out += [f"## {escape_markdown(a.question_id)} ({escape_markdown(a.candidate.name)})", ""]
-        if a.question:
-            out += [f"**Question:** {escape_markdown(a.question)}", ""]
-        out.append(
-            f"- Date: {_fmt_time(a.created_at)}; track {escape_markdown(a.track)}, level "
-            f"{escape_markdown(a.level)}, topic {escape_markdown(a.topic)}; answer {a.answer_mode}"
-        )
-        coverage = f"- Coverage: {_fmt_cov(a.coverage)} (automatic)"
-        if a.coach_coverage is not None:
-            by = f" by {escape_markdown(a.coach_coverage_by)}" if a.coach_coverage_by else ""
-            coverage += f"; {_fmt_cov(a.coach_coverage)} (coach{by})"
-        elif a.overrides and a.effective_coverage is not None:
-            coverage += f"; {_fmt_cov(a.effective_coverage)} after the coach's key-point changes"
-        out.append(coverage)
-        if a.status != "scored":
-            error = f": {escape_markdown(a.error)}" if a.error else ""
-            out.append(f"- Not scored ({a.status}{error})")
-        out.append("")
-        if a.key_points:
-            out += ["### Key points", ""]
-            for i, point in enumerate(a.key_points):
-                text = escape_markdown(str(point.get("text", "")))
-                line = f"{i + 1}. **{a.automatic_status(i) or 'unknown'}**: {text}"
-                coach = a.override(i)
-                if coach:
-                    line += f" (coach: **{coach.status}**, {escape_markdown(coach.author)})"
-                out.append(line)
-            out.append("")
-        answer = a.answer_text or (a.transcript.text if a.transcript else "")
-        heading = "Transcript" if a.answer_mode != "typed" else "Answer"
-        out += [f"### {heading}", "", _quote(answer) if answer.strip() else "_(no words)_", ""]
-        delivery = _delivery_lines(a.delivery or {})
-        if delivery:
-            out += ["### Delivery", "", *delivery, ""]
-        if a.notes:
-            out += ["### Notes", ""]
-            for note in a.notes:
-                body = escape_markdown(note.text).replace("\n", " ")
-                out.append(f"- {_fmt_time(note.created_at)}, {escape_markdown(note.author)}: {body}")
-            out.append("")
-    return "\n".join(out).rstrip() + "\n"
-
-
-CSV_COLUMNS: tuple[str, ...] = (
-    "attempt_id",
-    "created_at",
-    "candidate",
-    "session_id",
-    "question_id",
-    "track",
-    "level",
-    "topic",
-    "question",
-    "answer_mode",
-    "status",
-    "coverage",
-    "coach_coverage",
-    "effective_coverage",
-    "covered",
-    "partial",
-    "missed",
-    "key_points",
-    "coach_overrides",
-    "has_audio",
-    "duration_seconds",
-    "answer_text",
-    "delivery",
-    "notes",
-    "error",
-)
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_text(text: str | None) -> str:
-    """User text kept as text in spreadsheets: a leading formula character gets a quote in front.
-
-    Used by every CSV this app writes (this export, batch grading's results)."""
-    value = text or ""
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
-def _num(value: float | None) -> str:
-    return "" if value is None else f"{value:.1f}"
-
-
-def export_csv(attempts: Iterable[Attempt]) -> str:
-    """One row per attempt with the columns of CSV_COLUMNS; key_points lists effective statuses in order."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for a in attempts:
-        statuses = a.key_point_statuses()
-        writer.writerow(
-            [
-                a.id,
-                _utc(a.created_at).isoformat(),
-                spreadsheet_text(a.candidate.name),
-                a.session_id or "",
-                spreadsheet_text(a.question_id),
-                spreadsheet_text(a.track),
-                spreadsheet_text(a.level),
-                spreadsheet_text(a.topic),
-                spreadsheet_text(a.question),
-                a.answer_mode,
-                a.status,
-                _num(a.coverage),
-                _num(a.coach_coverage),
-                _num(a.effective_coverage),
-                statuses.count("covered"),
-                statuses.count("partial"),
-                statuses.count("missed"),
-                "; ".join(s or "unknown" for s in statuses),
-                spreadsheet_text("; ".join(f"{o.index + 1}={o.status} ({o.author})" for o in a.overrides)),
-                "yes" if a.has_audio else "no",
-                f"{a.transcript.duration:.1f}" if a.transcript else "",
-                spreadsheet_text(a.answer_text),
-                json.dumps(a.delivery, sort_keys=True) if a.delivery else "",
-                spreadsheet_text(" | ".join(f"{n.author}: {n.text}" for n in a.notes)),
-                spreadsheet_text(a.error),
-            ]
-        )
-    return buffer.getvalue()

@@ -1,0 +1,168 @@
+"""Markdown and CSV exports of attempts, for a coach to send or open in a spreadsheet; pure functions."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from practice.markdown import escape_markdown
+from practice.storage.records import Attempt, _now, _utc
+
+
+def _fmt_time(value: datetime | None) -> str:
+    return _utc(value).strftime("%Y-%m-%d %H:%M UTC") if value else ""
+
+
+def _fmt_cov(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0f}"
+
+
+def _quote(text: str) -> str:
+    escaped = escape_markdown(text)
+    return "\n".join(f"> {line}" if line else ">" for line in escaped.split("\n"))
+
+
+def _delivery_lines(delivery: Mapping[str, Any]) -> list[str]:
+    """The scalar metrics (Delivery.to_dict()'s wpm, pace, fillers_per_100 ...), then its feedback."""
+    lines = []
+    for key, value in delivery.items():
+        if isinstance(value, bool | int | float | str) and value != "":
+            shown = f"{value:.1f}" if isinstance(value, float) else escape_markdown(str(value))
+            lines.append(f"- {escape_markdown(str(key).replace('_', ' '))}: {shown}")
+    feedback = delivery.get("feedback")
+    if isinstance(feedback, list):
+        lines += [f"- {escape_markdown(line)}" for line in feedback if isinstance(line, str) and line.strip()]
+    return lines
+
+
+def export_markdown(attempts: Iterable[Attempt], title: str = "Interview practice attempts") -> str:
+    """A report a coach can send: each attempt's question, scores (coach beside automatic), answer, notes."""
+    items = list(attempts)
+    out = [f"# {escape_markdown(title)}", "", f"{len(items)} attempt(s), exported {_fmt_time(_now())}.", ""]
+    for a in items:
+        out += [f"## {escape_markdown(a.question_id)} ({escape_markdown(a.candidate.name)})", ""]
+        if a.question:
+            out += [f"**Question:** {escape_markdown(a.question)}", ""]
+        out.append(
+            f"- Date: {_fmt_time(a.created_at)}; track {escape_markdown(a.track)}, level "
+            f"{escape_markdown(a.level)}, topic {escape_markdown(a.topic)}; answer {a.answer_mode}"
+        )
+        coverage = f"- Coverage: {_fmt_cov(a.coverage)} (automatic)"
+        if a.coach_coverage is not None:
+            by = f" by {escape_markdown(a.coach_coverage_by)}" if a.coach_coverage_by else ""
+            coverage += f"; {_fmt_cov(a.coach_coverage)} (coach{by})"
+        elif a.overrides and a.effective_coverage is not None:
+            coverage += f"; {_fmt_cov(a.effective_coverage)} after the coach's key-point changes"
+        out.append(coverage)
+        if a.status != "scored":
+            error = f": {escape_markdown(a.error)}" if a.error else ""
+            out.append(f"- Not scored ({a.status}{error})")
+        out.append("")
+        if a.key_points:
+            out += ["### Key points", ""]
+            for i, point in enumerate(a.key_points):
+                text = escape_markdown(str(point.get("text", "")))
+                line = f"{i + 1}. **{a.automatic_status(i) or 'unknown'}**: {text}"
+                coach = a.override(i)
+                if coach:
+                    line += f" (coach: **{coach.status}**, {escape_markdown(coach.author)})"
+                out.append(line)
+            out.append("")
+        answer = a.answer_text or (a.transcript.text if a.transcript else "")
+        heading = "Transcript" if a.answer_mode != "typed" else "Answer"
+        out += [f"### {heading}", "", _quote(answer) if answer.strip() else "_(no words)_", ""]
+        delivery = _delivery_lines(a.delivery or {})
+        if delivery:
+            out += ["### Delivery", "", *delivery, ""]
+        if a.notes:
+            out += ["### Notes", ""]
+            for note in a.notes:
+                body = escape_markdown(note.text).replace("\n", " ")
+                out.append(f"- {_fmt_time(note.created_at)}, {escape_markdown(note.author)}: {body}")
+            out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+CSV_COLUMNS: tuple[str, ...] = (
+    "attempt_id",
+    "created_at",
+    "candidate",
+    "session_id",
+    "question_id",
+    "track",
+    "level",
+    "topic",
+    "question",
+    "answer_mode",
+    "status",
+    "coverage",
+    "coach_coverage",
+    "effective_coverage",
+    "covered",
+    "partial",
+    "missed",
+    "key_points",
+    "coach_overrides",
+    "has_audio",
+    "duration_seconds",
+    "answer_text",
+    "delivery",
+    "notes",
+    "error",
+)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(text: str | None) -> str:
+    """User text kept as text in spreadsheets: a leading formula character gets a quote in front.
+
+    Used by every CSV this app writes (this export, batch grading's results)."""
+    value = text or ""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def _num(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}"
+
+
+def export_csv(attempts: Iterable[Attempt]) -> str:
+    """One row per attempt with the columns of CSV_COLUMNS; key_points lists effective statuses in order."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for a in attempts:
+        statuses = a.key_point_statuses()
+        writer.writerow(
+            [
+                a.id,
+                _utc(a.created_at).isoformat(),
+                spreadsheet_text(a.candidate.name),
+                a.session_id or "",
+                spreadsheet_text(a.question_id),
+                spreadsheet_text(a.track),
+                spreadsheet_text(a.level),
+                spreadsheet_text(a.topic),
+                spreadsheet_text(a.question),
+                a.answer_mode,
+                a.status,
+                _num(a.coverage),
+                _num(a.coach_coverage),
+                _num(a.effective_coverage),
+                statuses.count("covered"),
+                statuses.count("partial"),
+                statuses.count("missed"),
+                "; ".join(s or "unknown" for s in statuses),
+                spreadsheet_text("; ".join(f"{o.index + 1}={o.status} ({o.author})" for o in a.overrides)),
+                "yes" if a.has_audio else "no",
+                f"{a.transcript.duration:.1f}" if a.transcript else "",
+                spreadsheet_text(a.answer_text),
+                json.dumps(a.delivery, sort_keys=True) if a.delivery else "",
+                spreadsheet_text(" | ".join(f"{n.author}: {n.text}" for n in a.notes)),
+                spreadsheet_text(a.error),
+            ]
+        )
+    return buffer.getvalue()

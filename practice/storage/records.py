@@ -1,0 +1,165 @@
+"""What the store hands back: candidates, attempts, coach notes and overrides, and the attempt arithmetic.
+
+Plain frozen dataclasses, no database: an `Attempt` works out its effective key-point statuses and coverage
+from the automatic score and the coach's overrides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal, Protocol, get_args
+
+from practice.transcript import Transcript
+
+MAX_NAME_LENGTH = 100
+
+AnswerMode = Literal["audio", "typed", "upload"]
+AttemptStatus = Literal["recorded", "scored", "failed"]
+KeyPointStatus = Literal["covered", "partial", "missed"]  # as in practice.scoring.coverage.Status
+ANSWER_MODES: tuple[str, ...] = get_args(AnswerMode)
+KEY_POINT_STATUSES: tuple[str, ...] = get_args(KeyPointStatus)
+# Credit per status when a coach's key-point override adjusts the automatic coverage (see Attempt).
+STATUS_CREDIT: dict[str, float] = {"covered": 1.0, "partial": 0.5, "missed": 0.0}
+
+
+class QuestionLike(Protocol):
+    """What an attempt records about its question (practice.bank.Question fits)."""
+
+    id: str
+    track: str
+    level: str
+    topic: str
+    question: str
+
+
+@dataclass(frozen=True)
+class Candidate:
+    id: int
+    name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Note:
+    id: int
+    attempt_id: int
+    author: str
+    text: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class KeyPointOverride:
+    """A coach's verdict on one key point, shown beside the automatic one rather than replacing it."""
+
+    attempt_id: int
+    index: int  # 0-based position in the score's key points
+    status: KeyPointStatus
+    author: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Attempt:
+    id: int
+    candidate: Candidate
+    question_id: str
+    track: str
+    level: str
+    topic: str
+    session_id: str | None
+    created_at: datetime
+    answer_mode: AnswerMode
+    answer_text: str  # typed text, or the transcript's text once transcribed
+    transcript: Transcript | None
+    score: dict[str, Any] | None  # Score.to_dict()
+    coverage: float | None  # automatic, 0-100
+    delivery: dict[str, Any] | None
+    status: AttemptStatus
+    error: str | None
+    has_audio: bool
+    coach_coverage: float | None = None
+    notes: tuple[Note, ...] = ()
+    question: str = ""  # the question's wording when it was asked (the bank may change later)
+    coach_coverage_by: str | None = None
+    coach_coverage_at: datetime | None = None
+    overrides: tuple[KeyPointOverride, ...] = ()
+
+    @property
+    def key_points(self) -> list[dict[str, Any]]:
+        """The automatic per-point results (text, status, evidence ...), empty until scored."""
+        points = (self.score or {}).get("key_points")
+        return [p for p in points if isinstance(p, dict)] if isinstance(points, list) else []
+
+    def automatic_status(self, index: int) -> KeyPointStatus | None:
+        points = self.key_points
+        if not 0 <= index < len(points):
+            return None
+        status = points[index].get("status")
+        return status if status in KEY_POINT_STATUSES else None
+
+    def override(self, index: int) -> KeyPointOverride | None:
+        return next((o for o in self.overrides if o.index == index), None)
+
+    def key_point_status(self, index: int) -> KeyPointStatus | None:
+        """The coach's status for point `index` if they set one, else the scorer's."""
+        coach = self.override(index)
+        return coach.status if coach else self.automatic_status(index)
+
+    def key_point_statuses(self) -> list[KeyPointStatus | None]:
+        return [self.key_point_status(i) for i in range(len(self.key_points))]
+
+    @property
+    def missed_count(self) -> int:
+        return sum(s == "missed" for s in self.key_point_statuses())
+
+    @property
+    def effective_coverage(self) -> float | None:
+        """The coach's coverage if set; else the automatic one moved by the coach's key-point overrides.
+
+        The scorer gives partial points graded credit we cannot recover exactly, so an override moves the
+        coverage by the difference of the two statuses' nominal credit (covered 1, partial 0.5, missed 0)
+        over the number of points: flipping one of four points from missed to covered adds 25.
+        """
+        if self.coach_coverage is not None:
+            return self.coach_coverage
+        if self.coverage is None:
+            return None
+        points = len(self.key_points)
+        if not points or not self.overrides:
+            return self.coverage
+        delta = 0.0
+        for o in self.overrides:
+            auto = self.automatic_status(o.index)
+            if auto is not None:
+                delta += STATUS_CREDIT[o.status] - STATUS_CREDIT[auto]
+        return min(100.0, max(0.0, self.coverage + 100.0 * delta / points))
+
+    @property
+    def is_reviewed(self) -> bool:
+        return self.coach_coverage is not None or bool(self.overrides)
+
+
+def clean_name(name: str) -> str:
+    """Trimmed, inner whitespace collapsed; a clear ValueError for names that cannot be used."""
+    if not isinstance(name, str):
+        raise ValueError("A name must be text.")
+    cleaned = " ".join(name.split())
+    if not cleaned:
+        raise ValueError("Enter a name: it cannot be empty.")
+    if len(cleaned) > MAX_NAME_LENGTH:
+        raise ValueError(f"That name is too long ({len(cleaned)} characters; at most {MAX_NAME_LENGTH}).")
+    return cleaned
+
+
+# Every timestamp the package writes or shows is timezone-aware UTC.
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _utc(value: datetime) -> datetime:
+    """Naive datetimes are taken to be UTC already."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
