@@ -595,6 +595,11 @@ def test_the_server_listens_on_this_computer_only_by_default():
     assert config["browser"]["gatherUsageStats"] is False
 
 
+def test_the_server_does_not_watch_the_project_files():
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["fileWatcherType"] == "none"
+
+
 def test_streamlit_does_not_look_up_an_outside_address_at_start():
     code = """
         from streamlit import config, net_util
