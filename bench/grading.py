@@ -1,6 +1,6 @@
 """Batch grading throughput: 1,000 typed answers, and recordings against real time, on this machine.
 
-    .venv/bin/python bench/grading.py [--typed 1000] [--recordings 8] [--readme README.md]
+    .venv/bin/python bench/grading.py [--typed 1000] [--recordings 8] [--readme bench/README.md]
 
 Typed rows are eval answers (eval/answers) drawn at random with replacement; recordings are eval answers
 spoken by espeak-ng. Both go through `practice.grading.grade_file`, as `practice grade` does, with the
@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.evalset import load_eval_set  # noqa: E402
 from bench.readme import replace_block  # noqa: E402
 from practice.bank import load_bank  # noqa: E402
-from practice.evalset import load_eval_set  # noqa: E402
 from practice.grading import grade_file  # noqa: E402
 from practice.offline import keep_hub_offline  # noqa: E402
 from practice.scoring import default_scorer  # noqa: E402

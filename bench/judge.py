@@ -17,8 +17,8 @@ from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.evalset import load_eval_set  # noqa: E402
 from practice.bank import load_bank  # noqa: E402
-from practice.evalset import load_eval_set  # noqa: E402
 from practice.offline import keep_hub_offline  # noqa: E402
 from practice.scoring import CoverageScorer, ScoringConfig  # noqa: E402
 from practice.scoring.coverage import shortlist  # noqa: E402

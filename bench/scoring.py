@@ -1,6 +1,6 @@
 """Scorer accuracy and speed on the hand-labelled eval set, against the naive whole-answer baseline.
 
-    .venv/bin/python bench/scoring.py [--readme README.md]
+    .venv/bin/python bench/scoring.py [--readme bench/README.md]
 
 Cross-validated by question: the questions are cut into 4 folds by a hash of their id, and each fold's
 answers are scored with weights and thresholds tuned on the other three folds only: the formula's
@@ -19,6 +19,7 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -27,14 +28,13 @@ from scipy.stats import spearmanr
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.evalset import LabelledAnswer, load_eval_set, question_folds  # noqa: E402
 from bench.readme import replace_block, verdict  # noqa: E402
 from practice.bank import Question, load_bank  # noqa: E402
-from practice.evalset import LabelledAnswer, load_eval_set, question_folds  # noqa: E402
 from practice.offline import keep_hub_offline  # noqa: E402
 from practice.scoring import CoverageScorer, ScoringConfig  # noqa: E402
-from practice.scoring.baseline import whole_answer_point_similarity, whole_answer_similarity  # noqa: E402
 from practice.scoring.coverage import EvidenceComponents, credit, judged, shortlist  # noqa: E402
-from practice.scoring.embedding import default_embedder  # noqa: E402
+from practice.scoring.embedding import Embedder, default_embedder  # noqa: E402
 from practice.scoring.judge import LABELS, Judge, default_judge  # noqa: E402
 
 GRID = {
@@ -48,12 +48,28 @@ GRID = {
 THRESHOLDS = np.round(np.arange(0.25, 0.90, 0.01), 2)
 PARTIAL_MARGINS = [0.05, 0.08, 0.1, 0.15, 0.2]
 # The judge's settings, tuned on top of the formula's (each fold: formula first, then these). The judge
-# vetoes: a point a shortlisted window contradicts is missed; otherwise the formula's decision stands.
+# vetoes: a point a shortlisted window contradicts is missed, and (judge_unstated) one whose shortlisted
+# windows it is sure do not state it; otherwise the formula's decision stands.
 JUDGE_GRID = {
     "judge_shortlist": [1, 2, 3],  # each window more is one more judge pass per key point
     "judge_contradiction": [0.4, 0.5, 0.6, 0.7, 0.8],
+    "judge_unstated": [None, 0.95, 0.9, 0.8, 0.7, 0.6],
 }
 FOLDS = 4
+
+
+# The naive scorer compared against: whole answer vs whole model answer / key point.
+def whole_answer_similarity(embedder: Embedder, items: Sequence[tuple[Question, str]]) -> np.ndarray:
+    """Cosine between each answer and its model answer: the baseline's coverage (0-1)."""
+    answers = embedder.encode([a for _, a in items])
+    models = embedder.encode([q.model_answer for q, _ in items])
+    return np.sum(answers * models, axis=1)
+
+
+def whole_answer_point_similarity(embedder: Embedder, question: Question, answer: str) -> np.ndarray:
+    """Cosine between the whole answer and each key point: the baseline's per-point evidence."""
+    vectors = embedder.encode([answer] + [k.text for k in question.key_points])
+    return vectors[1:] @ vectors[0]
 
 
 def f1(pred: np.ndarray, gold: np.ndarray) -> float:

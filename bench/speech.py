@@ -1,6 +1,6 @@
 """Spoken answers: transcription speed and accuracy, coverage drift spoken vs typed, filler recall, latency.
 
-    .venv/bin/python bench/speech.py [--readme README.md] [--quick] [--answers N] [--speech-dev DIR]
+    .venv/bin/python bench/speech.py [--readme bench/README.md] [--quick] [--answers N] [--speech-dev DIR]
 
 Two kinds of audio, neither copied into the repo:
 
@@ -41,11 +41,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.evalset import LabelledAnswer, load_eval_set  # noqa: E402
 from bench.readme import replace_block, verdict  # noqa: E402
 from practice import speech_in  # noqa: E402
 from practice.assess import assess_audio, domain_terms  # noqa: E402
 from practice.bank import Question, load_bank  # noqa: E402
-from practice.evalset import LabelledAnswer, load_eval_set  # noqa: E402
 from practice.offline import keep_hub_offline  # noqa: E402
 from practice.scoring import default_scorer  # noqa: E402
 from practice.scoring.delivery import measure_delivery  # noqa: E402

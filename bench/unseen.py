@@ -1,6 +1,6 @@
 """The scorer on questions and answers it was never tuned on: public data sets, against the naive baseline.
 
-    .venv/bin/python bench/unseen.py [--readme README.md] [--datasets DIR]
+    .venv/bin/python bench/unseen.py [--readme bench/README.md] [--datasets DIR]
 
 Data is read in place from ../shared/datasets/ (or --datasets / PRACTICE_DATASETS_DIR), never copied:
 

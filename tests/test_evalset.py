@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from bench.evalset import EvalSetError, load_eval_set
 from practice.bank import load_bank
-from practice.evalset import EvalSetError, load_eval_set
 from tests.conftest import BANK, write
 
 # 'validation-set' in the small bank has two key points: 0 and 1.

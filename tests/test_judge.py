@@ -9,7 +9,15 @@ import pytest
 
 from practice.bank import KeyPoint, make_question
 from practice.scoring import CoverageScorer, ScoringConfig
-from practice.scoring.judge import JUDGE_DIR, LABELS, CrossEncoderJudge, default_judge
+from practice.scoring.coverage import judged
+from practice.scoring.judge import (
+    JUDGE_DIR,
+    LABELS,
+    NOT_STATED,
+    STATES,
+    CrossEncoderJudge,
+    default_judge,
+)
 from practice.scoring.text import words
 
 QUESTION = make_question(
@@ -69,6 +77,28 @@ def test_evidence_is_the_shortest_judged_window_that_covers_the_point(scorer):
     assert point.status == "covered"
     assert len(words(point.evidence.text)) <= 12
     assert "roadmap" not in point.evidence.text
+
+
+def test_a_point_the_judge_is_sure_is_not_stated_is_missed():
+    evidence = np.array([[0.6, 0.5, 0.1]])  # one point: the formula would credit its first window
+    picked = np.array([[True, True, False]])
+    probabilities = np.zeros((1, 3, len(LABELS)))
+    probabilities[0, :, NOT_STATED] = (0.9, 0.85, 0.0)
+    probabilities[0, :, STATES] = (0.1, 0.15, 0.0)
+    cfg = ScoringConfig(judge_unstated=0.8)
+    assert judged(evidence, picked, probabilities, cfg)[0].max() < 0
+    assert judged(evidence, picked, probabilities, replace(cfg, judge_unstated=None))[0].max() == 0.6
+    probabilities[0, 1] = (0.1, 0.9, 0.0)  # one shortlisted window states it: the formula decides
+    assert judged(evidence, picked, probabilities, cfg)[0].max() == 0.6
+
+
+def test_the_written_training_spans_stay_off_the_eval_questions():
+    from training.train_judge import CONTRADICTS as C
+    from training.train_judge import ROOT, written_pairs
+
+    pairs = written_pairs(ROOT / "training" / "judge_spans", ROOT / "eval" / "answers")  # refuses eval/'s
+    by_label = {label: sum(p.label == label for p in pairs) for label in (NOT_STATED, STATES, C)}
+    assert len(pairs) > 2000 and len(set(by_label.values())) == 1  # two of each per key point
 
 
 def test_without_a_judge_the_evidence_decides(fake_embedder):

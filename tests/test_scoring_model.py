@@ -7,8 +7,8 @@ import statistics
 
 import pytest
 
+from bench.evalset import load_eval_set
 from practice.bank import load_bank
-from practice.evalset import load_eval_set
 from practice.scoring import CoverageScorer, default_scorer
 
 pytestmark = pytest.mark.models

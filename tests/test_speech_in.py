@@ -195,9 +195,9 @@ def test_whisper_base_is_joined_from_its_two_packages(spoken_answer, tmp_path, m
 @pytest.mark.models
 def test_spoken_eval_answers_score_close_to_typed():
     """espeak-ng reads eval answers; their transcripts' coverage stays near the typed answers' coverage."""
+    from bench.evalset import load_eval_set
     from practice.assess import assess_audio
     from practice.bank import load_bank
-    from practice.evalset import load_eval_set
     from practice.scoring import default_scorer
 
     wanted = {

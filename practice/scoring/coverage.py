@@ -42,7 +42,7 @@ import numpy as np
 
 from practice.bank import KeyPoint, Question
 from practice.scoring.embedding import Embedder
-from practice.scoring.judge import CONTRADICTS, LABELS, STATES, Judge
+from practice.scoring.judge import CONTRADICTS, LABELS, NOT_STATED, STATES, Judge
 from practice.scoring.text import (
     ANTONYMS,
     HESITATIONS,
@@ -111,6 +111,9 @@ class ScoringConfig:
     # lower covered threshold, which credited off-topic, padded and vocabulary-only answers more.
     judge_weight: float = 0.0
     judge_contradiction: float = 0.7
+    # A point whose judged windows all read P(not stated) >= judge_unstated is missed however near its
+    # words are: the topic's vocabulary is not its claim. None: the judge never denies credit this way.
+    judge_unstated: float | None = None
 
     @classmethod
     def formula(cls, **changes: Any) -> ScoringConfig:
@@ -243,7 +246,11 @@ def judged(
     opposite = picked & (contradicts >= cfg.judge_contradiction) & (contradicts > states)
     # saying the opposite anywhere on the shortlist outweighs a window that seems to state it: that window
     # is usually the same words read without their "not"
-    after = np.where(opposite.any(axis=1, keepdims=True), -1.0, evidence + cfg.judge_weight * (states - 0.5))
+    denied = opposite.any(axis=1, keepdims=True)
+    if cfg.judge_unstated is not None:
+        unstated = probabilities[..., NOT_STATED] >= cfg.judge_unstated
+        denied |= picked.any(axis=1, keepdims=True) & (unstated | ~picked).all(axis=1, keepdims=True)
+    after = np.where(denied, -1.0, evidence + cfg.judge_weight * (states - 0.5))
     any_picked = picked.any(axis=1, keepdims=True)
     return np.where(picked, after, np.where(any_picked, -1.0, evidence)), opposite
 

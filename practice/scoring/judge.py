@@ -18,7 +18,7 @@ import numpy as np
 from practice.offline import ModelLoadError, keep_hub_offline, load_once
 
 LABELS = ("not stated", "states", "contradicts")
-STATES, CONTRADICTS = LABELS.index("states"), LABELS.index("contradicts")
+NOT_STATED, STATES, CONTRADICTS = range(len(LABELS))  # positions in LABELS
 JUDGE_DIR = Path(__file__).with_name("judge")
 JUDGE_ENV_VAR = "PRACTICE_JUDGE_MODEL"
 
