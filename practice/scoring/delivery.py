@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from practice.scoring.text import NEGATORS, STOPWORDS, contains_phrase, phrase_stems, stem
+from practice.scoring.text import NEGATORS, STOPWORDS, stem
 from practice.scoring.text import words as split_words
 from practice.transcript import Word, clock
 
@@ -26,6 +26,9 @@ Band = Literal["slow", "a bit slow", "comfortable", "a bit fast", "fast"]
 
 MIN_WORDS_FOR_PACE = 5  # fewer words than this, or less speech than the next, and a rate means nothing
 MIN_SECONDS_FOR_PACE = 3.0
+# A pause counts towards pace up to this long: a phrase or sentence break is part of how fast someone talks,
+# the rest of a longer silence is thinking time (reported with the pauses, not as a slow pace).
+PACE_PAUSE_CAP = 2.0
 BRIEF_PAUSE = 0.4  # a gap between words at least this long separates phrases the way a comma does
 SLOW_START = 3.0  # thinking time before the first word that is worth mentioning
 NOTICEABLE_FILLERS_PER_100 = 2.0  # below this rate fillers go unnoticed in conversation
@@ -144,7 +147,7 @@ class WordCount:
 class Delivery:
     duration: float  # seconds of recording, at least up to the last word
     word_count: int
-    speaking_time: float  # first word to last, long pauses left out
+    speaking_time: float  # first word to last, each pause counted up to PACE_PAUSE_CAP
     wpm: float | None
     pace: Band | None
     pace_windows: tuple[PaceWindow, ...]
@@ -306,7 +309,9 @@ def measure_delivery(
     ]
     long_gaps = tuple(g for g in gaps if g.duration > long_pause)
     first_start = spoken[0].start if spoken else 0.0
-    speaking_time = max(0.0, last_end - first_start - sum(g.duration for g in long_gaps)) if spoken else 0.0
+    # Pauses count up to a cap, not all-or-nothing past a threshold, so one pause can't flip the pace verdict.
+    thinking = _thinking_time(gaps)
+    speaking_time = max(0.0, last_end - first_start - sum(b - a for a, b in thinking)) if spoken else 0.0
     wpm = words_per_minute(len(spoken), speaking_time)
 
     tokens = _tokens(spoken)
@@ -319,7 +324,7 @@ def measure_delivery(
         speaking_time=speaking_time,
         wpm=wpm,
         pace=pace_band(wpm) if wpm is not None else None,
-        pace_windows=_pace_windows(spoken, ends, long_gaps, window_seconds),
+        pace_windows=_pace_windows(spoken, ends, thinking, window_seconds),
         fillers=fillers,
         fillers_per_100=100.0 * len(fillers) / len(spoken) if spoken else 0.0,
         long_pauses=long_gaps,
@@ -477,11 +482,16 @@ def _find_fillers(
     return tuple(found), filler_tokens
 
 
+def _thinking_time(gaps: list[Pause]) -> list[tuple[float, float]]:
+    """The stretches of silence left out of speaking time: each pause beyond its first PACE_PAUSE_CAP s."""
+    return [(g.start + PACE_PAUSE_CAP, g.end) for g in gaps if g.duration > PACE_PAUSE_CAP]
+
+
 def _pace_windows(
-    spoken: list[_Spoken], ends: list[float], long_gaps: tuple[Pause, ...], window_seconds: float
+    spoken: list[_Spoken], ends: list[float], thinking: list[tuple[float, float]], window_seconds: float
 ) -> tuple[PaceWindow, ...]:
     """Consecutive windows from the first word to the last; a final stub under half a window joins the one
-    before, and long pauses inside a window do not count as speaking time."""
+    before, and pauses count as speaking time only up to PACE_PAUSE_CAP, as for the whole answer."""
     if not spoken:
         return ()
     t0, t1 = spoken[0].start, ends[-1]
@@ -497,7 +507,7 @@ def _pace_windows(
         count = sum(
             1 for s in spoken if a <= (s.start + s.end) / 2 < b or (last and (s.start + s.end) / 2 >= b)
         )
-        silent = sum(max(0.0, min(b, g.end) - max(a, g.start)) for g in long_gaps)
+        silent = sum(max(0.0, min(b, end) - max(a, start)) for start, end in thinking)
         wpm = words_per_minute(count, max(0.0, b - a - silent))
         out.append(PaceWindow(a, b, count, wpm, pace_band(wpm) if wpm is not None else None))
     return tuple(out)
@@ -530,20 +540,50 @@ def _is_content(w: str) -> bool:
 def _domain_terms(
     tokens: list[_Token], domain_terms: Sequence[str]
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Terms said as a phrase, on stems, ignoring case, punctuation, hesitations and stop words between."""
-    said = [tok.text for tok in tokens if _hard_filler((tok.text,)) is None]
-    all_stems = [stem(w) for w in said]
-    content = [stem(w) for w in said if w not in STOPWORDS]
+    """Terms said whole: all their words, in order and adjacent, ignoring case, punctuation and hesitations.
+
+    A hyphen is a space ("batch-norm" is "batch norm"), a possessive is the word ("ReLU's") and the last
+    word may be plural or singular ("learning rates"). No stems and no dropped stop words, so "one-class"
+    needs "one class" (not "multi-class" or "one of the classes") and "regularization" is not "regular".
+    """
+    said = [_bare(tok.text) for tok in tokens if _hard_filler((tok.text,)) is None]
     used: list[str] = []
     missed: list[str] = []
     for term in dict.fromkeys(t.strip() for t in domain_terms):
-        phrase = phrase_stems(term)
+        phrase = [_bare(w) for w in split_words(term)]
         if not phrase:
             continue
-        (used if contains_phrase(all_stems, phrase) or contains_phrase(content, phrase) else missed).append(
-            term
-        )
+        (used if _says(said, phrase) else missed).append(term)
     return tuple(used), tuple(missed)
+
+
+def _bare(word: str) -> str:
+    return word[:-2] if word.endswith("'s") else word
+
+
+def _says(said: list[str], phrase: list[str]) -> bool:
+    *head, last = phrase
+    n = len(phrase)
+    return any(
+        said[i : i + n - 1] == head and _same_noun(said[i + n - 1], last) for i in range(len(said) - n + 1)
+    )
+
+
+def _same_noun(a: str, b: str) -> bool:
+    """The same word, or one the plural of the other ("rate" / "rates", "class" / "classes")."""
+    return a == b or b in _plurals(a) or a in _plurals(b)
+
+
+def _plurals(word: str) -> set[str]:
+    if len(word) < 3:  # "it" / "its", "i" / "is" are different words
+        return set()
+    out = {word + "s", word + "es"}
+    if word.endswith("y"):
+        out.add(word[:-1] + "ies")
+    return out - _NOT_PLURALS
+
+
+_NOT_PLURALS = frozenset({"news"})  # "the good news" does not use the term "new"
 
 
 def _round_or_none(x: float | None, digits: int) -> float | None:
