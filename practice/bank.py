@@ -295,8 +295,9 @@ class Bank:
             and (not wanted or q.topic in wanted)
         ]
 
-    def topics(self) -> list[str]:
-        return sorted({q.topic for q in self})
+    def topics(self, *, track: str | None = None, level: str | None = None) -> list[str]:
+        """The topics of the questions of a track and level (of every one left as None)."""
+        return sorted({q.topic for q in self.select(track=track, level=level)})
 
 
 def load_bank(directory: str | os.PathLike[str] | None = None) -> Bank:

@@ -68,6 +68,7 @@ class DailyPoint:
 @dataclass(frozen=True)
 class QuestionStats:
     question_id: str
+    question: str  # its wording when last asked ("" in records older than that)
     track: str
     level: str
     topic: str
@@ -175,6 +176,7 @@ def question_stats(attempts: Iterable[Attempt]) -> list[QuestionStats]:
         out.append(
             QuestionStats(
                 question_id=qid,
+                question=last.question,
                 track=last.track,
                 level=last.level,
                 topic=last.topic,
@@ -190,9 +192,10 @@ def question_stats(attempts: Iterable[Attempt]) -> list[QuestionStats]:
 
 
 def weakest_questions(attempts: Iterable[Attempt], limit: int = 5) -> list[QuestionStats]:
-    """Lowest recent coverage first; ties broken by more points missed last time."""
-    stats = question_stats(attempts)
-    stats.sort(key=lambda s: (s.recent_coverage, -s.missed_last, s.question_id))
+    """The weak questions (not mastered, see REVIEW_RULE), lowest last coverage first; ties broken by more
+    points missed last time, then by lower recent coverage."""
+    stats = [s for s in question_stats(attempts) if not s.mastered]
+    stats.sort(key=lambda s: (s.last_coverage, -s.missed_last, s.recent_coverage, s.question_id))
     return stats[: max(0, limit)]
 
 
@@ -206,6 +209,23 @@ def review_interval(stats: QuestionStats) -> int | None:
     return LONGEST_INTERVAL_DAYS
 
 
+def due_at(stats: QuestionStats) -> datetime | None:
+    """When a question comes back (its last attempt plus its review interval); None once mastered."""
+    days = review_interval(stats)
+    return None if days is None else stats.last_at + timedelta(days=days)
+
+
+def comes_back(stats: QuestionStats, now: datetime) -> str:
+    """For the page: 'due now', 'comes back on <date>' (the date in `now`'s time zone) or 'mastered'."""
+    now = now if now.tzinfo else now.replace(tzinfo=UTC)
+    due = due_at(stats)
+    if due is None:
+        return "mastered"
+    if due <= now:
+        return "due now"
+    return f"comes back on {due.astimezone(now.tzinfo).date().isoformat()}"
+
+
 def weak_queue(
     attempts: Iterable[Attempt], now: datetime, include_upcoming: bool = False
 ) -> list[DueQuestion]:
@@ -216,11 +236,9 @@ def weak_queue(
     now = now if now.tzinfo else now.replace(tzinfo=UTC)
     queue = []
     for stats in question_stats(attempts):
-        days = review_interval(stats)
-        if days is None:
-            continue
-        due_at = stats.last_at + timedelta(days=days)
-        queue.append(DueQuestion(stats, days, due_at, due_at <= now))
+        days, when = review_interval(stats), due_at(stats)
+        if days is not None and when is not None:
+            queue.append(DueQuestion(stats, days, when, when <= now))
     due = sorted(
         (q for q in queue if q.is_due),
         key=lambda q: (-q.stats.missed_last, q.stats.last_coverage, q.due_at, q.question_id),

@@ -39,6 +39,7 @@ class Plan:
     question_ids: list[str]
     position: int = 0
     attempt_ids: dict[str, list[int]] = field(default_factory=dict)  # per question, in order
+    note: str | None = None  # one sentence shown with the first question, e.g. from shortfall_note()
 
     @property
     def current(self) -> str | None:
@@ -75,18 +76,32 @@ def choose_questions(
     return chosen
 
 
+def shortfall_note(
+    asked: int, found: int, *, track: str, level: str | None, topics: Sequence[str] = ()
+) -> str | None:
+    """One sentence when fewer questions match than were asked for (None when enough, or none, match)."""
+    if found >= asked or found == 0:
+        return None
+    matches = "question matches" if found == 1 else "questions match"
+    where = f"track {track}" + (f", level {level}" if level else "")
+    if topics:
+        where += f", topic{'s' if len(topics) > 1 else ''} {' or '.join(topics)}"
+    return f"Only {found} {matches} {where}; starting with {found}."
+
+
 def weak_questions(
-    bank: Bank, attempts: Sequence[Attempt], *, count: int = 5, now: datetime | None = None
+    bank: Bank, attempts: Sequence[Attempt], *, count: int | None = 5, now: datetime | None = None
 ) -> list[Question]:
-    """Due weak questions first (see progress.REVIEW_RULE); questions no longer in the bank are skipped."""
+    """Due weak questions first (see progress.REVIEW_RULE), all of them if `count` is None; questions no
+    longer in the bank are skipped."""
     due = progress.weak_queue(attempts, now or datetime.now(UTC))
     ids = [d.question_id for d in due]
     return [bank.questions[i] for i in ids if i in bank.questions][:count]
 
 
-def start(store: Store, candidate: str, questions: Sequence[Question]) -> Plan:
+def start(store: Store, candidate: str, questions: Sequence[Question], note: str | None = None) -> Plan:
     who = store.candidate(candidate)
-    return Plan(who.name, store.start_session(who), [q.id for q in questions])
+    return Plan(who.name, store.start_session(who), [q.id for q in questions], note=note)
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,17 @@ questions:
     model_answer: Attention weighs every token by its relevance to the current one.
 """
 
+# A second track, for what depends on the chosen track (the setup form's topics).
+OTHER_TRACK = """track: other
+title: Other
+questions:
+  - id: fair-model
+    level: basic
+    topic: ethics
+    question: What makes a model fair?
+    model_answer: A fair model treats comparable people alike. Its errors do not fall on one group.
+"""
+
 
 class FakeTranscriber:
     """Hears `text` (spaced 0.4 s a word from 0.5 s) whatever the audio; None hears nothing."""

@@ -11,11 +11,12 @@ from streamlit.testing.v1 import AppTest
 
 import practice.scoring as scoring
 from practice import speech_in, storage
-from practice.bank import load_bank
+from practice.bank import load_bank, make_question
+from practice.markdown import escape_markdown
 from practice.scoring.coverage import CoverageScorer
 from practice.storage import StorageError, open_store
 from tests.audio import encode, silence, tone
-from tests.conftest import BANK, FakeEmbedder, FakeTranscriber, write
+from tests.conftest import BANK, OTHER_TRACK, FakeEmbedder, FakeTranscriber, write
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 30
@@ -191,6 +192,34 @@ def seed(bank, when: datetime, name: str = "Ada", answers: dict[str, str] | None
             store.set_result(attempt.id, scorer.score(question, text))
 
 
+def test_setup_keeps_the_track_and_offers_only_its_topics(env, tmp_path):
+    write(tmp_path / "bank" / "other.yaml", OTHER_TRACK)
+    at = app()
+    assert at.selectbox(key="setup-track").value == "mine"
+    assert at.multiselect(key="setup-topics").options == ["evaluation", "generalisation"]  # Mine's basic ones
+    at.selectbox(key="setup-level").select("advanced")
+    at = at.run()
+    assert at.multiselect(key="setup-topics").options == ["transformers"]
+    at.selectbox(key="setup-level").select("basic")
+    at.selectbox(key="setup-track").select("other")
+    at = at.run()
+    assert at.multiselect(key="setup-topics").options == ["ethics"]
+    at = start_practice(at, topics=["ethics"])
+    assert plan(at).question_ids == ["fair-model"]
+    at = click(at, "End session")
+    at = click(at, "Start another session")
+    assert at.selectbox(key="setup-track").value == "other"  # the last choice, not the first track
+    assert at.multiselect(key="setup-topics").options == ["ethics"]
+
+
+def test_asking_for_more_questions_than_match_says_so(env):
+    at = start_practice(app(), count=5, topics=["generalisation"])
+    assert plan(at).question_ids == ["overfitting"]
+    assert "Only 1 question matches track Mine, level basic, topic generalisation; starting with 1." in [
+        i.value for i in at.info
+    ]
+
+
 def test_weak_questions_come_back(env, bank):
     seed(bank, datetime.now(UTC) - timedelta(days=2), answers={"validation-set": "no idea"})
     at = app()
@@ -229,6 +258,52 @@ def test_review_filters_plays_and_records_the_coachs_review(env, bank):
     assert "coach (coach): **90**" in shown and "\\<i\\>Mention tuning\\</i\\>" in shown
 
 
+def weak_list(at: AppTest) -> list[str]:
+    """What the Progress page lists under "Weakest questions", one line per question, in order."""
+    texts = [m.value for m in at.markdown]
+    return texts[texts.index("#### Weakest questions") + 1 :]
+
+
+def test_progress_lists_only_weak_questions_weakest_first_with_when_they_come_back(env, bank):
+    now = datetime.now(UTC)
+    for days_ago, text in ((6, "no idea"), (5, "no idea"), (4, bank.get("validation-set").model_answer)):
+        seed(bank, now - timedelta(days=days_ago), answers={"validation-set": text})  # 0, 0, 100: mastered
+    partly = "the model memorises noise in the training data"  # 70, nothing missed: back after 7 days
+    seed(bank, now - timedelta(days=8), answers={"overfitting": partly})
+    gone = make_question(id="gone", question=f"Why {HOSTILE}?", model_answer="Gradients follow the slope.")
+    with open_store() as store:  # a question since removed from the bank: its wording was saved
+        attempt = store.add_attempt("Ada", gone, answer_mode="typed", answer_text="no idea", created_at=now)
+        store.set_result(attempt.id, CoverageScorer(FakeEmbedder()).score(gone, "no idea"))
+    at = app()
+    at.switch_page("views/progress.py")
+    at = at.run()
+    assert not at.exception
+    lines = weak_list(at)
+    assert len(lines) == 2  # not the mastered validation-set question, whatever its recent average
+    tomorrow = (now + timedelta(days=1)).astimezone().date().isoformat()
+    assert lines[0].startswith(f"**{escape_markdown(gone.question)}**") and "<b>" not in lines[0]
+    assert f"comes back on {tomorrow}" in lines[0]
+    assert lines[1].startswith("**What is overfitting?**") and "due now" in lines[1]
+
+
+def test_practising_the_due_weak_questions_starts_a_session_of_exactly_those(env, bank):
+    now = datetime.now(UTC)
+    mastered = bank.get("validation-set").model_answer
+    seed(bank, now - timedelta(days=3), answers={"overfitting": "no idea", "test-set": "no idea"})
+    seed(bank, now - timedelta(days=3), answers={"validation-set": mastered})
+    seed(bank, now, answers={"attention": "no idea"})  # weak, but not due before tomorrow
+    at = app()
+    at.switch_page("views/progress.py")
+    at = at.run()
+    practise = at.button(key="practise-weak")
+    assert practise.label == "Practise my 2 weak question(s) due now"
+    practise.click()
+    at = at.run()
+    assert not at.exception
+    assert sorted(plan(at).question_ids) == ["overfitting", "test-set"] and plan(at).candidate == "Ada"
+    assert "Question 1 of 2" in at.caption[0].value  # on the Practice page, asking the first
+
+
 def test_progress_page_shows_levels_chart_and_weak_questions(env, bank):
     when = datetime.now(UTC) - timedelta(days=3)
     seed(
@@ -248,13 +323,12 @@ def test_progress_page_shows_levels_chart_and_weak_questions(env, bank):
     assert at.metric[0].value == "3"
     assert "Current level: **basic**" in at.info[0].value
     assert len(at.get("vega_lite_chart")) == 1
-    weakest = at.dataframe[2].value
-    assert weakest["question"].iloc[0] == "overfitting"
-    practise = next(b for b in at.button if b.label.startswith("Practise my"))
+    assert weak_list(at)[0].startswith("**What is overfitting?**")
+    practise = at.button(key="practise-weak")
     assert practise.label.endswith("weak question(s) due now")  # due: under 65 three days ago
     practise.click()
     at = at.run()
-    assert not at.exception and at.radio[0].value == "My weak questions"  # on the Practice page
+    assert not at.exception and "overfitting" in plan(at).question_ids  # on the Practice page
 
 
 def test_an_invalid_bank_is_one_sentence(env, tmp_path, monkeypatch):

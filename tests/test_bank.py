@@ -13,7 +13,7 @@ from practice.bank import (
     packaged_bank_dir,
 )
 from practice.scoring.text import words
-from tests.conftest import write
+from tests.conftest import BANK, OTHER_TRACK, write
 
 GOOD_QUESTION = """
   - id: my-q
@@ -67,6 +67,16 @@ def test_select_filters_by_track_level_topic(shipped):
     assert picked and all(q.track == "ai-model-designer" and q.level == "basic" for q in picked)
     topic = picked[0].topic
     assert all(q.topic == topic for q in shipped.select(topics=[topic]))
+
+
+def test_topics_are_those_of_the_chosen_track_and_level(tmp_path):
+    write(tmp_path / "other.yaml", OTHER_TRACK)
+    bank = load_bank(make_bank(tmp_path, BANK))
+    assert bank.topics() == ["ethics", "evaluation", "generalisation", "transformers"]
+    assert bank.topics(track="mine") == ["evaluation", "generalisation", "transformers"]
+    assert bank.topics(track="mine", level="basic") == ["evaluation", "generalisation"]
+    assert bank.topics(track="other", level="basic") == ["ethics"]
+    assert bank.topics(track="other", level="advanced") == []
 
 
 def test_unknown_id_suggests_close_ids(shipped):

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from itertools import count
 
 import pytest
 
+from practice import progress
 from practice.progress import (
     LEVEL_UP_RULE,
     REVIEW_RULE,
@@ -36,6 +37,7 @@ def attempt(
     statuses: tuple[str, ...] = ("covered", "covered"),
     coach_coverage: float | None = None,
     overrides: tuple[tuple[int, str], ...] = (),
+    question: str = "",
 ) -> Attempt:
     attempt_id = next(_ids)
     score = None
@@ -62,6 +64,7 @@ def attempt(
         has_audio=False,
         coach_coverage=coach_coverage,
         overrides=tuple(KeyPointOverride(attempt_id, i, s, "Sam", at) for i, s in overrides),  # type: ignore[arg-type]
+        question=question,
     )
 
 
@@ -123,7 +126,7 @@ def test_question_stats_use_the_last_three_attempts() -> None:
     assert stats.best_recent_coverage == 60
 
 
-def test_weakest_questions_lowest_recent_first_then_most_missed() -> None:
+def test_weakest_questions_lowest_last_first_then_most_missed() -> None:
     attempts = [
         attempt("strong", 90, days(0)),
         attempt("weak", 20, days(0), statuses=("missed", "covered")),
@@ -134,7 +137,42 @@ def test_weakest_questions_lowest_recent_first_then_most_missed() -> None:
     weakest = weakest_questions(attempts, limit=3)
     assert [s.question_id for s in weakest] == ["weaker-tie", "weak", "middle"]
     assert [s.missed_last for s in weakest] == [2, 1, 0]
-    assert len(weakest_questions(attempts, limit=10)) == 4
+    assert len(weakest_questions(attempts, limit=10)) == 3  # "strong" is mastered: not a weak question
+
+
+def test_weakest_questions_are_only_the_weak_ones_weakest_first() -> None:
+    attempts = [
+        attempt("now-mastered", 0, days(0), statuses=("missed", "missed")),
+        attempt("now-mastered", 0, days(1), statuses=("missed", "missed")),
+        attempt("now-mastered", 100, days(2)),  # a recent mean of 33, but mastered now: not weak
+        attempt("high-but-missed", 95, days(2), statuses=("covered", "missed")),
+        attempt("forty", 40, days(2), statuses=("covered", "missed")),
+        attempt("seventy", 70, days(2), statuses=("covered", "partial")),
+    ]
+    weakest = weakest_questions(attempts)
+    assert [s.question_id for s in weakest] == ["forty", "seventy", "high-but-missed"]
+    assert [round(s.last_coverage) for s in weakest] == [40, 70, 95]
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        (days(0.5), "comes back on 2025-05-02"),
+        (days(1), "due now"),  # on the dot
+        (days(40), "due now"),
+        (days(0.5).astimezone(timezone(timedelta(hours=14))), "comes back on 2025-05-03"),  # the local date
+    ],
+)
+def test_a_weak_question_says_when_it_comes_back(now: datetime, expected: str) -> None:
+    [stats] = question_stats([attempt("q", 40, statuses=("covered", "missed"), question="What is <b>x</b>?")])
+    assert stats.question == "What is <b>x</b>?"  # the wording asked, for the page to show (escaped)
+    assert progress.due_at(stats) == days(1)
+    assert progress.comes_back(stats, now) == expected
+
+
+def test_a_mastered_question_does_not_come_back() -> None:
+    [stats] = question_stats([attempt("q", 90)])
+    assert progress.due_at(stats) is None and progress.comes_back(stats, days(1)) == "mastered"
 
 
 # --- weak queue -----------------------------------------------------------------------------------------

@@ -15,50 +15,64 @@ from views import widgets
 
 bank, store = widgets.open_bank_and_store()
 state = st.session_state
+# The setup choices kept between sessions (a widget's own state is dropped while a session runs).
+state.setdefault("candidate", "")
+state.setdefault("track", next(iter(bank.tracks)))
+state.setdefault("level", LEVELS[0])
+state.setdefault("speech_rate", 165)
 
 
 def setup() -> None:
     st.title("Practice")
-    weak_requested = state.pop("start_weak", False)
-    with st.form("setup"):
-        name = st.text_input(
-            "Your name",
-            value=state.get("candidate", ""),
-            # Other candidates' names are not listed here: a tooltip renders Markdown, and they are theirs.
-            help="A new name creates a profile; the same name again (in any case) carries on with it.",
+    name = st.text_input(
+        "Your name",
+        value=state["candidate"],
+        # Other candidates' names are not listed here: a tooltip renders Markdown, and they are theirs.
+        help="A new name creates a profile; the same name again (in any case) carries on with it.",
+        key="setup-name",
+    )
+    tracks = list(bank.tracks)
+    track = st.selectbox(
+        "Track",
+        tracks,
+        index=tracks.index(state["track"]) if state["track"] in tracks else 0,
+        format_func=lambda t: bank.tracks[t].title,
+        key="setup-track",
+    )
+    level = st.selectbox("Level", LEVELS, index=LEVELS.index(state["level"]), key="setup-level")
+    state.update(track=track, level=level)
+    topics = st.multiselect("Topics (all if none)", bank.topics(track=track, level=level), key="setup-topics")
+    count = st.number_input("Questions", min_value=1, max_value=20, value=5, key="setup-count")
+    mode = st.radio(
+        "Questions to ask",
+        ["New questions", "My weak questions"],
+        horizontal=True,
+        help="Weak questions: those whose last attempts missed key points, spaced out over days.",
+        key="setup-mode",
+    )
+    hide = st.checkbox("Hide the question text (listen only, as in a real interview)", key="setup-hide")
+    with st.expander("Voice and speech recognition"):
+        voices = widgets.voice_names()
+        voice = st.selectbox("Voice reading the questions", ["(default)", *voices], key="setup-voice")
+        rate = st.slider(
+            "Reading speed (words per minute)", 100, 240, state["speech_rate"], 5, key="setup-rate"
         )
-        tracks = list(bank.tracks)
-        track = st.selectbox("Track", tracks, format_func=lambda t: bank.tracks[t].title)
-        level = st.selectbox("Level", LEVELS, index=LEVELS.index(state.get("level", "basic")))
-        topics = st.multiselect("Topics (all if none)", bank.topics())
-        count = st.number_input("Questions", min_value=1, max_value=20, value=5)
-        mode = st.radio(
-            "Questions to ask",
-            ["New questions", "My weak questions"],
-            index=1 if weak_requested else 0,
-            horizontal=True,
-            help="Weak questions: those whose last attempts missed key points, spaced out over days.",
+        model = st.selectbox(
+            "Speech recognition model",
+            widgets.WHISPER_MODELS,
+            index=widgets.WHISPER_MODELS.index(widgets.whisper_model())
+            if widgets.whisper_model() in widgets.WHISPER_MODELS
+            else 0,
+            help="tiny.en is fastest; base is more accurate and a little slower.",
+            key="setup-model",
         )
-        hide = st.checkbox("Hide the question text (listen only, as in a real interview)")
-        with st.expander("Voice and speech recognition"):
-            voices = widgets.voice_names()
-            voice = st.selectbox("Voice reading the questions", ["(default)", *voices])
-            rate = st.slider("Reading speed (words per minute)", 100, 240, state.get("speech_rate", 165), 5)
-            model = st.selectbox(
-                "Speech recognition model",
-                widgets.WHISPER_MODELS,
-                index=widgets.WHISPER_MODELS.index(widgets.whisper_model())
-                if widgets.whisper_model() in widgets.WHISPER_MODELS
-                else 0,
-                help="tiny.en is fastest; base is more accurate and a little slower.",
-            )
-            max_minutes = st.slider("Longest answer (minutes)", 1, 10, 5)
-        started = st.form_submit_button("Start", type="primary")
-    if not started:
+        max_minutes = st.slider("Longest answer (minutes)", 1, 10, 5, key="setup-minutes")
+    if not st.button("Start", type="primary", key="setup-start"):
         return
     if not name.strip():
         st.error("Enter your name first: your attempts are saved under it.")
         return
+    note = None
     if mode == "My weak questions":
         chosen = sessions.weak_questions(bank, store.attempts(candidate=name), count=int(count))
         if not chosen:
@@ -69,14 +83,15 @@ def setup() -> None:
         if not chosen:
             st.warning("No questions match: choose another level or fewer topics.")
             return
+        title = bank.tracks[track].title
+        note = sessions.shortfall_note(int(count), len(chosen), track=title, level=level, topics=topics)
     try:
-        state["plan"] = sessions.start(store, name, chosen)
+        state["plan"] = sessions.start(store, name, chosen, note=note)
     except (StorageError, ValueError) as exc:
         st.error(escape_markdown(widgets.error_text(exc)))
         return
     state.update(
         candidate=name.strip(),
-        level=level,
         hide_text=hide,
         limits=AudioLimits(max_seconds=max_minutes * 60),
         voice=None if voice == "(default)" else voice,
@@ -97,6 +112,8 @@ def ask(plan: sessions.Plan) -> None:
     if audio:
         st.audio(audio, format="audio/wav", autoplay=first_time)
     state["heard"] = (plan.session_id, plan.position)
+    if plan.note and plan.position == 0:
+        st.info(escape_markdown(plan.note))
     if not state.get("hide_text") or st.toggle("Show the question", key=f"show-{plan.position}"):
         st.subheader(escape_markdown(question.question))
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from practice import progress
+from practice import progress, sessions
 from practice.bank import LEVELS
 from practice.markdown import escape_markdown
 from views import widgets
@@ -86,24 +86,18 @@ st.altair_chart(
 )
 
 st.markdown("#### Weakest questions")
-st.dataframe(
-    pd.DataFrame(
-        [
-            {
-                "question": s.question_id,
-                "level": s.level,
-                "attempts": s.attempts,
-                "last": round(s.last_coverage),
-                "missed last time": s.missed_last,
-            }
-            for s in progress.weakest_questions(attempts)
-        ]
-    ),
-    hide_index=True,
-    width="stretch",
-)
-due = progress.weak_queue(attempts, datetime.now(UTC))
+now = datetime.now().astimezone()  # "comes back on" in this computer's time zone
+weakest = progress.weakest_questions(attempts)
+if not weakest:
+    st.caption("None: every question answered is mastered.")
+for s in weakest:
+    st.markdown(
+        f"**{escape_markdown(s.question or s.question_id)}**  \n"
+        f"{escape_markdown(s.level)} · last coverage {s.last_coverage:.0f} · "
+        f"{s.missed_last} key point(s) missed · {s.attempts} attempt(s) · {progress.comes_back(s, now)}"
+    )
 st.caption(escape_markdown(progress.REVIEW_RULE))
-if due and st.button(f"Practise my {len(due)} weak question(s) due now", type="primary"):
-    st.session_state.update(candidate=candidate, start_weak=True)
+due = sessions.weak_questions(bank, attempts, count=None)
+if due and st.button(f"Practise my {len(due)} weak question(s) due now", type="primary", key="practise-weak"):
+    st.session_state.update(candidate=candidate, plan=sessions.start(store, candidate, due))
     st.switch_page("views/practice.py")
