@@ -26,23 +26,13 @@ class Assessment:
     delivery: Delivery | None = None
 
     def said_at(self) -> list[float | None]:
-        """Per key point, the second of the recording where its evidence starts (None if typed or missed)."""
-        if self.transcript is None:
-            return [None] * len(self.score.key_points)
-        return [
-            self.transcript.time_at(p.evidence.start) if p.evidence and p.status != "missed" else None
-            for p in self.score.key_points
-        ]
+        return said_at(self.score, self.transcript)
 
     def follow_up(self) -> str | None:
-        """The bank's follow-up question for the first missed (else partial) point, if it has one."""
-        for wanted in ("missed", "partial"):
-            for point in self.score.key_points:
-                if point.status == wanted and point.key_point.follow_up:
-                    return point.key_point.follow_up
-        return None
+        return follow_up(self.score)
 
     def to_dict(self) -> dict[str, Any]:
+        """What `practice score --json` prints."""
         data = self.score.to_dict()
         for point, when in zip(data["key_points"], self.said_at(), strict=True):
             point["said_at"] = None if when is None else round(when, 2)
@@ -52,6 +42,25 @@ class Assessment:
         if self.delivery is not None:
             data["delivery"] = self.delivery.to_dict()
         return data
+
+
+def said_at(score: Score, transcript: Transcript | None) -> list[float | None]:
+    """Per key point, the second of the recording where its evidence starts (None if typed or missed)."""
+    if transcript is None:
+        return [None] * len(score.key_points)
+    return [
+        transcript.time_at(p.evidence.start) if p.evidence and p.status != "missed" else None
+        for p in score.key_points
+    ]
+
+
+def follow_up(score: Score) -> str | None:
+    """The bank's follow-up question for the first missed (else partial) point, if it has one."""
+    for wanted in ("missed", "partial"):
+        for point in score.key_points:
+            if point.status == wanted and point.key_point.follow_up:
+                return point.key_point.follow_up
+    return None
 
 
 def domain_terms(question: Question) -> list[str]:

@@ -95,21 +95,24 @@ class Result:
         a = self.assessment
         if a is None:
             return out
-        points = a.to_dict()["key_points"]
+        points = a.score.key_points
         out.update(
             question_id=a.question.id,
             coverage=round(a.score.coverage, 1),
-            covered=sum(p["status"] == "covered" for p in points),
-            partial=sum(p["status"] == "partial" for p in points),
-            missed=sum(p["status"] == "missed" for p in points),
-            key_points=[{"text": p["text"], "status": p["status"], "said_at": p["said_at"]} for p in points],
+            covered=len(a.score.by_status("covered")),
+            partial=len(a.score.by_status("partial")),
+            missed=len(a.score.by_status("missed")),
+            key_points=[
+                {"text": p.key_point.text, "status": p.status, "said_at": _rounded(when, 2)}
+                for p, when in zip(points, a.said_at(), strict=True)
+            ],
         )
         if a.transcript is not None and a.delivery is not None:
             d = a.delivery
             out.update(
                 transcript=a.transcript.text,
                 duration=round(a.transcript.duration, 2),
-                wpm=None if d.wpm is None else round(d.wpm, 1),
+                wpm=_rounded(d.wpm, 1),
                 pace=d.pace,
                 fillers=len(d.fillers),
                 fillers_per_100=round(d.fillers_per_100, 2),
@@ -118,6 +121,10 @@ class Result:
                 time_to_first_word=d.time_to_first_word,
             )
         return out
+
+
+def _rounded(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
 
 
 # ------------------------------------------------------------------------------------------------- input
