@@ -176,10 +176,7 @@ def judge(
         log.exception("scoring attempt %s failed", attempt.id)
         reason = f"Scoring failed ({exc.__class__.__name__}); your answer is saved and can be scored again."
         return Outcome(store.set_failed(attempt.id, reason), None, reason)
-    result = assessment.to_dict()  # the score with each point's time in the recording and the follow-up
-    result.pop("transcript", None)
-    result.pop("delivery", None)
-    saved_attempt = store.set_result(attempt.id, result, delivery=assessment.delivery)
+    saved_attempt = store.set_result(attempt.id, assessment.score, delivery=assessment.delivery)
     return Outcome(saved_attempt, assessment)
 
 
@@ -195,7 +192,7 @@ class Comparison:
 def compare(before: Attempt, after: Attempt) -> Comparison | None:
     if before.effective_coverage is None or after.effective_coverage is None:
         return None
-    texts = [str(p.get("text", "")) for p in after.key_points]
+    texts = [p.key_point.text for p in after.key_points]
     old, new = before.key_point_statuses(), after.key_point_statuses()
     gained = [t for t, o, n in zip(texts, old, new, strict=False) if n == "covered" and o != "covered"]
     lost = [t for t, o, n in zip(texts, old, new, strict=False) if o == "covered" and n != "covered"]
@@ -239,5 +236,5 @@ def summarize(attempts: Sequence[Attempt]) -> Summary:
         for a in group:
             for point, status in zip(a.key_points, a.key_point_statuses(), strict=False):
                 if status == "missed":
-                    missed[str(point.get("text", ""))] += 1
+                    missed[point.key_point.text] += 1
     return Summary(rows, missed.most_common(5))

@@ -6,6 +6,7 @@ from itertools import count
 import pytest
 
 from practice import progress
+from practice.bank import KeyPoint
 from practice.progress import (
     LEVEL_UP_RULE,
     REVIEW_RULE,
@@ -19,6 +20,7 @@ from practice.progress import (
     weak_queue,
     weakest_questions,
 )
+from practice.scoring.coverage import KeyPointResult, Score
 from practice.storage import Attempt, Candidate, KeyPointOverride
 
 T0 = datetime(2025, 5, 1, 12, 0, tzinfo=UTC)
@@ -42,8 +44,11 @@ def attempt(
     attempt_id = next(_ids)
     score = None
     if coverage is not None:
-        points = [{"text": f"p{i}", "status": s} for i, s in enumerate(statuses)]
-        score = {"question_id": qid, "coverage": coverage, "word_count": 10, "key_points": points}
+        points = tuple(
+            KeyPointResult(KeyPoint(f"p{i}"), s, 0.5, 0.5, None)  # type: ignore[arg-type]
+            for i, s in enumerate(statuses)
+        )
+        score = Score(qid, coverage, points, word_count=10)
     return Attempt(
         id=attempt_id,
         candidate=ANA,

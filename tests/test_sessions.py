@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from practice import sessions
+from practice.assess import follow_up, said_at
 from practice.bank import load_bank
 from practice.scoring.coverage import CoverageScorer
 from practice.storage import open_store
@@ -50,7 +51,8 @@ def test_typed_answer_is_saved_then_scored(bank, store, scorer):
     assert outcome.assessment.follow_up() == "What do you tune with it?"
     saved = store.attempts(candidate="ada")
     assert [a.id for a in saved] == [outcome.attempt.id] and saved[0].session_id == plan.session_id
-    assert saved[0].score["follow_up"] == "What do you tune with it?"
+    assert saved[0].score == outcome.assessment.score  # typed, as the scorer made it
+    assert follow_up(saved[0].score) == "What do you tune with it?"
     plan.advance()
     plan.advance()
     assert plan.finished and plan.current is None
@@ -63,8 +65,9 @@ def test_spoken_answer_keeps_transcript_and_delivery(bank, store, scorer):
     outcome = sessions.answer(store, plan, question, audio=WAV, scorer=scorer, transcriber=recogniser)
     attempt = store.attempt(outcome.attempt.id)
     assert attempt.status == "scored" and attempt.answer_mode == "audio"
-    assert attempt.transcript.words[0].text == "data" and attempt.delivery["word_count"] == 9
-    assert attempt.score["key_points"][0]["said_at"] == pytest.approx(0.5)
+    assert attempt.transcript.words[0].text == "data" and attempt.delivery.word_count == 9
+    assert attempt.delivery == outcome.assessment.delivery
+    assert said_at(attempt.score, attempt.transcript)[0] == pytest.approx(0.5)
     assert store.audio(attempt.id) == (WAV, "audio/wav")
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import multiprocessing
@@ -15,6 +16,8 @@ import sqlalchemy as sa
 
 from practice.bank import KeyPoint, Question
 from practice.markdown import escape_markdown
+from practice.scoring.coverage import Evidence, KeyPointResult, Score
+from practice.scoring.delivery import Delivery, PaceWindow, Pause
 from practice.storage import (
     CSV_COLUMNS,
     SCHEMA_VERSION,
@@ -28,6 +31,7 @@ from practice.storage import (
     open_store,
     schema_version,
 )
+from practice.storage.schema import attempts_table
 from practice.transcript import Transcript, Word
 
 T0 = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
@@ -38,7 +42,34 @@ def question(qid: str = "bias-variance-1", track: str = "ml", level: str = "basi
     return Question(qid, track, level, topic, "technical", f"Explain {qid}?", "model answer", points)
 
 
+def score_of(qid: str = "bias-variance-1", coverage: float = 50.0, statuses=("covered", "missed")) -> Score:
+    points = tuple(KeyPointResult(KeyPoint(f"point {i}"), s, 0.5, 0.4, None) for i, s in enumerate(statuses))
+    return Score(qid, coverage, points, word_count=12)
+
+
+def delivery_of(wpm: float = 120.0, long_pauses: tuple[Pause, ...] = ()) -> Delivery:
+    """Sixty words in thirty seconds, with the long pauses given."""
+    return Delivery(
+        duration=30.0,
+        word_count=60,
+        speaking_time=30.0,
+        wpm=wpm,
+        pace="comfortable",
+        pace_windows=(PaceWindow(0.5, 30.0, 60, wpm, "comfortable"),),
+        fillers=(),
+        fillers_per_100=0.0,
+        long_pauses=long_pauses,
+        longest_pause=max(long_pauses, key=lambda p: p.duration, default=Pause(3.0, 3.4, 0.4)),
+        time_to_first_word=0.5,
+        top_words=(),
+        domain_terms_used=(),
+        domain_terms_missed=(),
+        long_pause=2.0,
+    )
+
+
 def score_dict(qid: str = "bias-variance-1", coverage: float = 50.0, statuses=("covered", "missed")) -> dict:
+    """A score as older versions stored it (Score.to_dict())."""
     return {
         "question_id": qid,
         "coverage": coverage,
@@ -241,41 +272,58 @@ def test_result_failure_and_rescoring_queue(store: Store) -> None:
     kept = store.set_transcript(b.id, spoken)
     assert kept.status == "recorded" and kept.transcript == spoken
 
-    scored = store.set_result(c.id, score_dict(coverage=62.5), delivery={"words_per_minute": 131.0})
+    scored = store.set_result(c.id, score_of(coverage=62.5), delivery=delivery_of(131.0))
     assert scored.status == "scored" and scored.coverage == 62.5 and scored.error is None
-    assert scored.delivery == {"words_per_minute": 131.0}
+    assert scored.delivery == delivery_of(131.0)
+    assert scored.score == score_of(coverage=62.5)
     assert not_scored(store) == [a.id, b.id]
 
-    rescored = store.set_result(a.id, score_dict(coverage=80.0), coverage=75.0)
+    rescored = store.set_result(a.id, score_of(coverage=80.0), coverage=75.0)
     assert (rescored.status, rescored.coverage, rescored.error) == ("scored", 75.0, None)
     assert rescored.transcript == spoken  # kept from the failed attempt
     assert not_scored(store) == [b.id]
 
 
-def test_set_result_accepts_a_score_and_stores_plain_json(store: Store) -> None:
+def test_set_result_stores_plain_json_and_hands_back_the_typed_result(store: Store) -> None:
     import numpy as np
-
-    from practice.scoring.coverage import Evidence, KeyPointResult, Score  # slow import: not at module level
 
     q = question()
     score = Score(
         q.id,
-        coverage=50.0,
+        coverage=np.float64(50.0),
         key_points=(
-            KeyPointResult(q.key_points[0], "covered", 0.7, 0.5, Evidence("bias is", 0, 7)),
-            KeyPointResult(q.key_points[1], "missed", 0.1, 0.0, None),
+            KeyPointResult(q.key_points[0], "covered", np.float32(0.75), 0.5, Evidence("bias is", 0, 7)),
+            KeyPointResult(q.key_points[1], "missed", 0.1, 0.0, None, contradicted=True),
         ),
+        word_count=np.int64(4),
+    )
+    delivery = dataclasses.replace(delivery_of(), wpm=np.float32(120.5), time_to_first_word=float("nan"))
+    a = store.add_attempt("Ana", q, answer_mode="typed", answer_text="bias is")
+    saved = store.set_result(a.id, score, delivery=delivery)
+    assert saved.score == dataclasses.replace(
+        score,
+        coverage=50.0,
+        key_points=(dataclasses.replace(score.key_points[0], similarity=0.75), score.key_points[1]),
         word_count=4,
     )
-    a = store.add_attempt("Ana", q, answer_mode="typed", answer_text="bias is")
-    saved = store.set_result(
-        a.id, score, delivery={"wpm": np.float32(120.5), "pauses": np.array([1, 2]), "x": float("nan")}
-    )
-    assert saved.score == score.to_dict()
+    assert saved.score.key_points[0].key_point == KeyPoint("Bias is error from wrong assumptions")
     assert saved.coverage == 50.0
-    assert saved.delivery == {"wpm": 120.5, "pauses": [1, 2], "x": None}
+    assert saved.delivery == dataclasses.replace(delivery, wpm=120.5, time_to_first_word=None)
+    assert saved.delivery.feedback() == delivery_of(120.5).feedback()
+    assert store.attempt(a.id) == saved
+    with store.engine.connect() as conn:
+        raw_score, raw_delivery = conn.execute(
+            sa.select(attempts_table.c.score, attempts_table.c.delivery).where(attempts_table.c.id == a.id)
+        ).one()
+    json.dumps([raw_score, raw_delivery], allow_nan=False)  # plain JSON: no numpy, no NaN
+    assert raw_delivery["wpm"] == 120.5 and raw_delivery["time_to_first_word"] is None
+    assert "feedback" not in raw_delivery  # coaching sentences are worked out when shown
     with pytest.raises(ValueError, match="0 to 100"):
-        store.set_result(a.id, score_dict(), coverage=float("nan"))
+        store.set_result(a.id, score_of(), coverage=float("nan"))
+    with pytest.raises(ValueError, match="must be a Score"):
+        store.set_result(a.id, score_dict())  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="must be a Delivery"):
+        store.set_result(a.id, score_of(), delivery={"wpm": 120.5})  # type: ignore[arg-type]
 
 
 # --- coach review ---------------------------------------------------------------------------------------
@@ -285,7 +333,7 @@ def test_notes_and_overrides_give_effective_status_and_coverage(store: Store) ->
     a = store.add_attempt("Ana", question(), answer_mode="typed", answer_text="x")
     with pytest.raises(ValueError, match="not been scored"):
         store.save_review(a.id, key_points={0: "covered"}, author="Sam")
-    store.set_result(a.id, score_dict(coverage=50.0, statuses=("covered", "missed", "partial", "missed")))
+    store.set_result(a.id, score_of(coverage=50.0, statuses=("covered", "missed", "partial", "missed")))
 
     (note,) = store.save_review(a.id, note="  Good start  ", author="Sam").notes
     assert (note.text, note.author, note.attempt_id) == ("Good start", "Sam", a.id)
@@ -331,7 +379,7 @@ def test_notes_and_overrides_give_effective_status_and_coverage(store: Store) ->
 )
 def test_a_review_that_fails_part_way_saves_none_of_it(store: Store, bad: dict, error: str) -> None:
     a = store.add_attempt("Ana", question(), answer_mode="typed", answer_text="x")
-    store.set_result(a.id, score_dict(coverage=50.0, statuses=("missed", "missed")))
+    store.set_result(a.id, score_of(coverage=50.0, statuses=("missed", "missed")))
     statements: list[str] = []
 
     def spy(*args) -> None:
@@ -365,8 +413,8 @@ def _reviewed_attempts(store: Store) -> list:
     a = store.add_attempt(
         "Ana <b>", question(), answer_mode="typed", answer_text="<script>alert(1)</script> *bold*"
     )
-    delivery = {"words_per_minute": 120.0, "pace_windows": [{"wpm": 1}], "feedback": ["You spoke *fast*."]}
-    store.set_result(a.id, score_dict(coverage=50.0), delivery=delivery)
+    long_pauses = (Pause(10.0, 13.1, 3.1), Pause(20.0, 22.5, 2.5))
+    store.set_result(a.id, score_of(coverage=50.0), delivery=delivery_of(120.0, long_pauses))
     store.save_review(
         a.id,
         note="# not a heading [link](http://x) `code`",
@@ -389,7 +437,8 @@ def test_markdown_export_keeps_user_text_literal(store: Store) -> None:
     assert "Coverage: 50 (automatic); 70 (coach by Sam)" in text
     assert "**missed**: point 1 (coach: **partial**, Sam)" in text
     assert "Explain bias-variance-1?" in text
-    assert "words per minute: 120.0" in text and "- You spoke \\*fast\\*." in text
+    pace = "You spoke at 120 words per minute: a comfortable pace."
+    assert "- wpm: 120.0" in text and f"- {escape_markdown(pace)}" in text  # the sentence as of today
     assert "pace windows" not in text  # only scalar metrics and the feedback sentences
     assert "Not scored (failed" in text
 
@@ -462,6 +511,151 @@ def test_opening_a_version_1_database_upgrades_it_and_keeps_rows(tmp_path: Path)
         assert len(store.attempts()) == 1 and len(store.attempt(1).notes) == 1
 
 
+# Rows as versions before the typed codec wrote them: Assessment.to_dict() without its transcript and
+# delivery (each point's time, the follow-up beside the points), and Delivery.to_dict() with its sentences.
+OLD_SCORE = {
+    "question_id": "bias-variance-1",
+    "coverage": 58.3,
+    "word_count": 9,
+    "key_points": [
+        {
+            "text": "Bias is error from wrong assumptions",
+            "status": "covered",
+            "similarity": 0.7123,
+            "score": 0.5012,
+            "evidence": {"text": "wrong assumptions", "start": 8, "end": 25},
+            "contradicted": False,
+            "said_at": 1.0,
+        },
+        {
+            "text": "Variance is sensitivity to data",
+            "status": "missed",
+            "similarity": 0.2,
+            "score": 0.1,
+            "evidence": {"text": "not sensitive", "start": 26, "end": 39},
+            "contradicted": True,
+            "said_at": None,
+        },
+        {
+            "text": "Both trade off",
+            "status": "partial",
+            "similarity": 0.4,
+            "score": 0.35,
+            "evidence": None,
+            "contradicted": False,
+            "said_at": None,
+        },
+    ],
+    "follow_up": "What makes a model sensitive to its training data?",
+}
+OLD_DELIVERY = {
+    "duration": 32.0,
+    "word_count": 60,
+    "speaking_time": 30.0,
+    "wpm": 120.0,
+    "pace": "comfortable",
+    "pace_windows": [{"start": 0.5, "end": 30.0, "word_count": 60, "wpm": 120.0, "band": "comfortable"}],
+    "fillers": [{"text": "um", "index": 3, "start": 2.0, "end": 2.2}],
+    "fillers_per_100": 1.67,
+    "filler_counts": {"um": 1},
+    "long_pause": 2.0,
+    "long_pauses": [{"start": 10.0, "end": 13.1, "duration": 3.1}],
+    "longest_pause": {"start": 10.0, "end": 13.1, "duration": 3.1},
+    "time_to_first_word": 0.5,
+    "top_words": [{"word": "bias", "count": 3}],
+    "domain_terms_used": ["bias"],
+    "domain_terms_missed": ["variance"],
+    "feedback": ["Wording an older version wrote.", "Your longest pause was 3.1 s at 0:10."],
+}
+
+
+def _old_row(store: Store, score: object, delivery: object, transcript: dict | None = None) -> int:
+    a = store.add_attempt("Ana", question(), answer_mode="audio", audio=WAV)
+    with store.engine.begin() as conn:
+        conn.execute(
+            sa.update(attempts_table)
+            .where(attempts_table.c.id == a.id)
+            .values(score=score, delivery=delivery, transcript=transcript, status="scored", coverage=58.3)
+        )
+    return a.id
+
+
+def test_rows_in_the_old_json_shape_load_typed(store: Store) -> None:
+    from practice.assess import follow_up, said_at
+
+    spoken = transcript("bias is wrong assumptions not sensitive at all")
+    attempt = store.attempt(_old_row(store, OLD_SCORE, OLD_DELIVERY, spoken.to_dict()))
+    score = attempt.score
+    assert isinstance(score, Score) and (score.question_id, score.coverage, score.word_count) == (
+        "bias-variance-1",
+        58.3,
+        9,
+    )
+    first, second, third = score.key_points
+    assert first == KeyPointResult(
+        KeyPoint("Bias is error from wrong assumptions"),
+        "covered",
+        0.7123,
+        0.5012,
+        Evidence("wrong assumptions", 8, 25),
+    )
+    assert second.contradicted and second.evidence == Evidence("not sensitive", 26, 39)
+    assert third.evidence is None and third.status == "partial"
+    assert attempt.key_point_statuses() == ["covered", "missed", "partial"]
+    assert follow_up(score) == "What makes a model sensitive to its training data?"  # as stored
+    assert said_at(score, attempt.transcript) == [1.0, None, None]  # from the transcript, as stored
+
+    delivery = attempt.delivery
+    assert isinstance(delivery, Delivery)
+    assert (delivery.wpm, delivery.pace, delivery.long_pause) == (120.0, "comfortable", 2.0)
+    assert delivery.longest_pause == Pause(10.0, 13.1, 3.1) and len(delivery.long_pauses) == 1
+    assert delivery.filler_counts == {"um": 1} and delivery.domain_terms_missed == ("variance",)
+    # the coaching sentences are today's, worked out from the stored numbers, not the stored ones
+    assert delivery.feedback() == [
+        "You spoke at 120 words per minute: a comfortable pace.",
+        "Your longest pause was 3.1 s at 0:10.",
+    ]
+    assert "older version" not in export_markdown([attempt])
+
+
+def test_old_rows_missing_optional_fields_still_load(store: Store) -> None:
+    from practice.assess import follow_up
+
+    score = {
+        "question_id": "bias-variance-1",
+        "coverage": 50.0,
+        "key_points": [{"text": "point 0", "status": "covered"}, {"text": "point 1", "status": "missed"}],
+    }
+    delivery = {"duration": 12.0, "word_count": 30, "feedback": ["An old sentence."]}
+    attempt = store.attempt(_old_row(store, score, delivery))
+    assert attempt.score == Score(
+        "bias-variance-1",
+        50.0,
+        (
+            KeyPointResult(KeyPoint("point 0"), "covered", 0.0, 0.0, None),
+            KeyPointResult(KeyPoint("point 1"), "missed", 0.0, 0.0, None),
+        ),
+        word_count=0,
+    )
+    assert follow_up(attempt.score) is None and attempt.effective_coverage == 58.3
+    assert attempt.delivery is not None and attempt.delivery.word_count == 30
+    assert attempt.delivery.wpm is None and attempt.delivery.long_pauses == ()
+    assert attempt.delivery.feedback() == []  # too short to tell a pace; nothing else to say
+
+
+@pytest.mark.parametrize(
+    ("score", "delivery"),
+    [
+        ({"coverage": 50.0, "key_points": "not a list"}, {"wpm": 120.0}),  # no duration or word count
+        ({"question_id": "q", "coverage": 50.0, "key_points": [{"text": "p", "status": "great"}]}, []),
+    ],
+)
+def test_a_damaged_score_or_delivery_does_not_hide_the_attempt(store: Store, score, delivery) -> None:
+    attempt = store.attempt(_old_row(store, score, delivery))
+    assert (attempt.status, attempt.coverage, attempt.score, attempt.delivery) == ("scored", 58.3, None, None)
+    assert attempt.key_points == () and attempt.key_point_statuses() == []
+
+
 def test_a_database_from_a_newer_version_is_refused(tmp_path: Path) -> None:
     with open_store(url(tmp_path)) as store, store.engine.begin() as conn:
         conn.exec_driver_sql(
@@ -481,7 +675,7 @@ def _write_attempts(db_url: str, who: str, count: int) -> None:
             a = store.add_attempt(
                 who, question(f"q-{i % 5}"), answer_mode="audio", audio=WAV, session_id=session
             )
-            store.set_result(a.id, score_dict(f"q-{i % 5}", coverage=float(i)))
+            store.set_result(a.id, score_of(f"q-{i % 5}", coverage=float(i)))
 
 
 def test_two_threads_share_one_store(store: Store) -> None:
@@ -492,7 +686,7 @@ def test_two_threads_share_one_store(store: Store) -> None:
             session = store.start_session(who)
             for i in range(50):
                 a = store.add_attempt(who, question(), answer_mode="audio", audio=WAV, session_id=session)
-                store.set_result(a.id, score_dict(coverage=float(i)))
+                store.set_result(a.id, score_of(coverage=float(i)))
                 store.attempts(candidate=who, limit=5)
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)

@@ -129,7 +129,7 @@ with st.form(f"coach-{attempt.id}"):
         coach_statuses.append(None if current is None else current.status)
         statuses.append(
             st.selectbox(
-                f"{i + 1}. {escape_markdown(point.get('text', ''))} (automatic: {point.get('status')})",
+                f"{i + 1}. {escape_markdown(point.key_point.text)} (automatic: {point.status})",
                 [auto, *KEY_POINT_STATUSES],
                 index=0 if current is None else 1 + KEY_POINT_STATUSES.index(current.status),
                 key=f"kp-{attempt.id}-{i}",

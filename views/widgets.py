@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 import streamlit.components.v1 as components
 
-from practice import scoring, speech_in, speech_out
+from practice import assess, scoring, speech_in, speech_out
 from practice.bank import Bank, Question, load_bank
 from practice.markdown import Highlight, escape_markdown, highlighted
 from practice.offline import ModelLoadError
 from practice.scoring.coverage import CoverageScorer
+from practice.scoring.delivery import Delivery
 from practice.sessions import Comparison
 from practice.storage import Attempt, Store, open_store
 from practice.transcript import clock
@@ -176,8 +176,8 @@ def show_attempt(
             st.markdown(f"**Answer:** {escape_markdown(attempt.answer_text)}")
         return
 
-    score = attempt.score or {}
-    points: list[dict[str, Any]] = attempt.key_points
+    points = attempt.key_points
+    said = assess.said_at(attempt.score, attempt.transcript) if attempt.score else []
     delta = None if comparison is None else f"{comparison.coverage_change:+.0f} since the last try"
     left, right = st.columns([1, 3])
     left.metric("Coverage", f"{attempt.effective_coverage:.0f}/100", delta=delta)
@@ -189,36 +189,34 @@ def show_attempt(
         right.markdown(f"Points gained: {gained}  \nPoints lost: {lost}")
 
     st.markdown("#### Key points")
-    statuses = [attempt.key_point_status(i) or p.get("status", "missed") for i, p in enumerate(points)]
-    for i, (point, status) in enumerate(zip(points, statuses, strict=True)):
-        auto = point.get("status", "missed")
-        said = point.get("said_at")
-        when = f" · said at {clock(said)}" if said is not None and status != "missed" else ""
+    statuses = [attempt.key_point_status(i) or p.status for i, p in enumerate(points)]
+    for i, (point, status, when) in enumerate(zip(points, statuses, said, strict=True)):
+        auto = point.status
+        at = f" · said at {clock(when)}" if when is not None and status != "missed" else ""
         coach = f" · coach: **{status}** (automatic {auto})" if attempt.override(i) else ""
-        opposite = " · **you said the opposite**" if point.get("contradicted") and auto == "missed" else ""
+        opposite = " · **you said the opposite**" if point.contradicted and auto == "missed" else ""
         st.markdown(
-            f"{STATUS_ICON.get(status, '')} **{i + 1}.** {escape_markdown(point.get('text', ''))} "
-            f"· {status}{opposite}{when}{coach}"
+            f"{STATUS_ICON.get(status, '')} **{i + 1}.** {escape_markdown(point.key_point.text)} "
+            f"· {status}{opposite}{at}{coach}"
         )
-        evidence = point.get("evidence")
-        if evidence and (auto != "missed" or opposite):
-            st.caption(f"“{escape_markdown(evidence.get('text', ''))}”")
+        if point.evidence and (auto != "missed" or opposite):
+            st.caption(f"“{escape_markdown(point.evidence.text)}”")
 
     st.markdown("#### Your answer" if attempt.transcript is None else "#### Transcript")
     marks = [
         Highlight(
-            p["evidence"]["start"],
-            p["evidence"]["end"],
-            f"{i + 1}" + (f" · {clock(p['said_at'])}" if p.get("said_at") is not None else ""),
+            p.evidence.start,
+            p.evidence.end,
+            f"{i + 1}" + (f" · {clock(when)}" if when is not None else ""),
         )
-        for i, p in enumerate(points)
-        if p.get("evidence") and statuses[i] != "missed"
+        for i, (p, when) in enumerate(zip(points, said, strict=True))
+        if p.evidence and statuses[i] != "missed"
     ]
     st.markdown(highlighted(attempt.answer_text, marks) or "_(empty)_")
 
     if attempt.delivery:
         show_delivery(attempt.delivery)
-    follow_up = score.get("follow_up")
+    follow_up = assess.follow_up(attempt.score) if attempt.score else None
     if follow_up:
         st.info(f"**Follow-up question:** {escape_markdown(follow_up)}")
     if reveal_model_answer and question is not None:
@@ -226,34 +224,34 @@ def show_attempt(
             st.markdown(escape_markdown(question.model_answer))
 
 
-def show_delivery(delivery: dict[str, Any]) -> None:
+def show_delivery(delivery: Delivery) -> None:
     st.markdown("#### How it was said")
     cols = st.columns(4)
-    wpm = delivery.get("wpm")
+    wpm = delivery.wpm
     cols[0].metric(
         "Pace", "–" if wpm is None else f"{wpm:.0f} wpm", help="120-160 words per minute is comfortable"
     )
-    cols[0].caption(escape_markdown(str(delivery.get("pace") or "too short to tell")))
-    fillers = delivery.get("fillers") or []
+    cols[0].caption(escape_markdown(delivery.pace or "too short to tell"))
+    fillers = delivery.fillers
     cols[1].metric("Fillers", len(fillers), help="um, uh, you know, I mean, like, ...")
-    cols[1].caption(f"{delivery.get('fillers_per_100', 0):.1f} per 100 words")
-    longest = delivery.get("longest_pause") or {}
-    cols[2].metric("Longest pause", f"{longest.get('duration', 0):.1f} s")
-    cols[2].caption(f"{len(delivery.get('long_pauses') or [])} over {delivery.get('long_pause', 2):g} s")
-    first = delivery.get("time_to_first_word")
+    cols[1].caption(f"{delivery.fillers_per_100:.1f} per 100 words")
+    longest = delivery.longest_pause.duration if delivery.longest_pause else 0.0
+    cols[2].metric("Longest pause", f"{longest:.1f} s")
+    cols[2].caption(f"{len(delivery.long_pauses)} over {delivery.long_pause:g} s")
+    first = delivery.time_to_first_word
     cols[3].metric("First word after", "–" if first is None else f"{first:.1f} s")
-    for line in delivery.get("feedback") or []:
+    for line in delivery.feedback():  # worked out now from the numbers: today's wording for every attempt
         st.markdown(f"- {escape_markdown(line)}")
     if fillers:
-        said = ", ".join(f"{escape_markdown(f['text'])} ({clock(f['start'])})" for f in fillers[:20])
+        said = ", ".join(f"{escape_markdown(f.text)} ({clock(f.start)})" for f in fillers[:20])
         st.caption(f"Fillers: {said}")
-    windows = [w for w in delivery.get("pace_windows") or [] if w.get("wpm") is not None]
+    windows = [w for w in delivery.pace_windows if w.wpm is not None]
     if len(windows) > 1:
         frame = pd.DataFrame(
             {
-                "from": [clock(w["start"]) for w in windows],
-                "wpm": [w["wpm"] for w in windows],
-                "band": [w["band"] for w in windows],
+                "from": [clock(w.start) for w in windows],
+                "wpm": [w.wpm for w in windows],
+                "band": [w.band for w in windows],
             }
         )
         chart = (
@@ -268,9 +266,10 @@ def show_delivery(delivery: dict[str, Any]) -> None:
             .properties(height=180)
         )
         st.altair_chart(chart, width="stretch")
-    terms_used = delivery.get("domain_terms_used") or []
-    if terms_used:
-        st.caption("Domain terms you used: " + ", ".join(escape_markdown(t) for t in terms_used))
+    if delivery.domain_terms_used:
+        st.caption(
+            "Domain terms you used: " + ", ".join(escape_markdown(t) for t in delivery.domain_terms_used)
+        )
 
 
 def attempt_rows(attempts: Sequence[Attempt]) -> pd.DataFrame:

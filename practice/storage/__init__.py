@@ -5,6 +5,7 @@
 - `schema`: the tables, the migrations that build them, SCHEMA_VERSION, `schema_version()`, `migrate()`.
 - `store`: `Store` (every read and write, a coach's review in one transaction), `open_store`, the default
   location, SQLite's configuration, and driver errors turned into one `StorageError` sentence.
+- `codec`: the stored JSON of a Score, Delivery and Transcript, both ways (pydantic), old rows included.
 - `errors`: `StorageError`, `NotFoundError`.
 - `export`: Markdown and CSV exports of attempts, and `spreadsheet_text` (the CSV formula guard).
 """

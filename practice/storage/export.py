@@ -5,11 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 from practice.markdown import escape_markdown
+from practice.scoring.delivery import Delivery
 from practice.storage.records import Attempt, _now, _utc
 
 
@@ -26,17 +26,24 @@ def _quote(text: str) -> str:
     return "\n".join(f"> {line}" if line else ">" for line in escaped.split("\n"))
 
 
-def _delivery_lines(delivery: Mapping[str, Any]) -> list[str]:
-    """The scalar metrics (Delivery.to_dict()'s wpm, pace, fillers_per_100 ...), then its feedback."""
-    lines = []
-    for key, value in delivery.items():
-        if isinstance(value, bool | int | float | str) and value != "":
-            shown = f"{value:.1f}" if isinstance(value, float) else escape_markdown(str(value))
-            lines.append(f"- {escape_markdown(str(key).replace('_', ' '))}: {shown}")
-    feedback = delivery.get("feedback")
-    if isinstance(feedback, list):
-        lines += [f"- {escape_markdown(line)}" for line in feedback if isinstance(line, str) and line.strip()]
-    return lines
+def _delivery_lines(delivery: Delivery) -> list[str]:
+    """The scalar metrics, then the coaching sentences."""
+    metrics = {
+        "duration": delivery.duration,
+        "word count": delivery.word_count,
+        "speaking time": delivery.speaking_time,
+        "wpm": delivery.wpm,
+        "pace": delivery.pace,
+        "fillers per 100": delivery.fillers_per_100,
+        "long pause": delivery.long_pause,
+        "time to first word": delivery.time_to_first_word,
+    }
+    lines = [
+        f"- {name}: {f'{value:.1f}' if isinstance(value, float) else escape_markdown(str(value))}"
+        for name, value in metrics.items()
+        if value is not None
+    ]
+    return lines + [f"- {escape_markdown(line)}" for line in delivery.feedback()]
 
 
 def export_markdown(attempts: Iterable[Attempt], title: str = "Interview practice attempts") -> str:
@@ -65,7 +72,7 @@ def export_markdown(attempts: Iterable[Attempt], title: str = "Interview practic
         if a.key_points:
             out += ["### Key points", ""]
             for i, point in enumerate(a.key_points):
-                text = escape_markdown(str(point.get("text", "")))
+                text = escape_markdown(point.key_point.text)
                 line = f"{i + 1}. **{a.automatic_status(i) or 'unknown'}**: {text}"
                 coach = a.override(i)
                 if coach:
@@ -75,7 +82,7 @@ def export_markdown(attempts: Iterable[Attempt], title: str = "Interview practic
         answer = a.answer_text or (a.transcript.text if a.transcript else "")
         heading = "Transcript" if a.answer_mode != "typed" else "Answer"
         out += [f"### {heading}", "", _quote(answer) if answer.strip() else "_(no words)_", ""]
-        delivery = _delivery_lines(a.delivery or {})
+        delivery = _delivery_lines(a.delivery) if a.delivery else []
         if delivery:
             out += ["### Delivery", "", *delivery, ""]
         if a.notes:
@@ -160,7 +167,7 @@ def export_csv(attempts: Iterable[Attempt]) -> str:
                 "yes" if a.has_audio else "no",
                 f"{a.transcript.duration:.1f}" if a.transcript else "",
                 spreadsheet_text(a.answer_text),
-                json.dumps(a.delivery, sort_keys=True) if a.delivery else "",
+                json.dumps(a.delivery.to_dict(), sort_keys=True) if a.delivery else "",
                 spreadsheet_text(" | ".join(f"{n.author}: {n.text}" for n in a.notes)),
                 spreadsheet_text(a.error),
             ]

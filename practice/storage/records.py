@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol, get_args
+from typing import Literal, Protocol, get_args
 
+from practice.scoring.coverage import KeyPointResult, Score
+from practice.scoring.delivery import Delivery
 from practice.transcript import Transcript
 
 MAX_NAME_LENGTH = 100
@@ -73,9 +75,9 @@ class Attempt:
     answer_mode: AnswerMode
     answer_text: str  # typed text, or the transcript's text once transcribed
     transcript: Transcript | None
-    score: dict[str, Any] | None  # Score.to_dict()
+    score: Score | None  # the scorer's, None until scored
     coverage: float | None  # automatic, 0-100
-    delivery: dict[str, Any] | None
+    delivery: Delivery | None  # how a recorded answer was said
     status: AttemptStatus
     error: str | None
     has_audio: bool
@@ -87,17 +89,13 @@ class Attempt:
     overrides: tuple[KeyPointOverride, ...] = ()
 
     @property
-    def key_points(self) -> list[dict[str, Any]]:
-        """The automatic per-point results (text, status, evidence ...), empty until scored."""
-        points = (self.score or {}).get("key_points")
-        return [p for p in points if isinstance(p, dict)] if isinstance(points, list) else []
+    def key_points(self) -> tuple[KeyPointResult, ...]:
+        """The automatic per-point results (key point, status, evidence ...), empty until scored."""
+        return self.score.key_points if self.score is not None else ()
 
     def automatic_status(self, index: int) -> KeyPointStatus | None:
         points = self.key_points
-        if not 0 <= index < len(points):
-            return None
-        status = points[index].get("status")
-        return status if status in KEY_POINT_STATUSES else None
+        return points[index].status if 0 <= index < len(points) else None
 
     def override(self, index: int) -> KeyPointOverride | None:
         return next((o for o in self.overrides if o.index == index), None)

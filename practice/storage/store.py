@@ -32,6 +32,9 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 
+from practice.scoring.coverage import Score
+from practice.scoring.delivery import Delivery
+from practice.storage import codec
 from practice.storage.errors import NotFoundError, StorageError
 from practice.storage.records import (
     ANSWER_MODES,
@@ -238,31 +241,6 @@ def _guard(action: str, url: str) -> Iterator[None]:
 # --- helpers --------------------------------------------------------------------------------------------
 
 
-def _plain(value: Any) -> Any:
-    """JSON-safe copy: numpy scalars and arrays to Python, NaN/inf to None, unknown objects to text."""
-    if value is None or isinstance(value, bool | str | int):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_plain(v) for v in value]
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    for convert in ("tolist", "item"):  # numpy arrays and scalars
-        if callable(getattr(value, convert, None)):
-            try:
-                return _plain(getattr(value, convert)())
-            except (TypeError, ValueError):
-                break
-    return str(value)
-
-
-def _as_dict(value: Any) -> Any:
-    return value.to_dict() if callable(getattr(value, "to_dict", None)) else value
-
-
 def _coverage_value(value: Any, what: str) -> float | None:
     if value is None:
         return None
@@ -273,15 +251,6 @@ def _coverage_value(value: Any, what: str) -> float | None:
     if not math.isfinite(number) or not 0.0 <= number <= 100.0:
         raise ValueError(f"{what} must be a number from 0 to 100, not {value!r}.")
     return number
-
-
-def _transcript(value: Any) -> Transcript | None:
-    if not isinstance(value, dict):
-        return None
-    try:
-        return Transcript.from_dict(value)
-    except (KeyError, TypeError, ValueError):
-        return None  # a damaged transcript should not hide the rest of the attempt
 
 
 def _chunks(ids: Sequence[int], size: int = 500) -> Iterator[Sequence[int]]:
@@ -457,42 +426,38 @@ class Store:
         return self._update(
             attempt_id,
             "save the transcript",
-            transcript=transcript.to_dict(),
+            transcript=codec.dump_transcript(transcript),
             answer_text=transcript.text,
         )
 
     def set_result(
         self,
         attempt_id: int,
-        score: Mapping[str, Any] | Any,
+        score: Score,
         *,
         transcript: Transcript | None = None,
         coverage: float | None = None,
-        delivery: Mapping[str, Any] | Any | None = None,
+        delivery: Delivery | None = None,
     ) -> Attempt:
-        """Record the scorer's result (a Score or its to_dict(); delivery likewise a Delivery or its dict).
-
-        The coverage defaults to the score's own.
-        """
-        data = _as_dict(score)
-        if not isinstance(data, Mapping):
-            raise ValueError("The score must be a Score or the dict from Score.to_dict().")
+        """Record the scorer's result; the coverage defaults to the score's own, to one decimal."""
+        stored = codec.dump_score(score)  # first: it refuses what is not a Score
+        value = round(score.coverage, 1) if coverage is None else coverage
         values: dict[str, Any] = {
-            "score": _plain(data),
-            "coverage": _coverage_value(data.get("coverage") if coverage is None else coverage, "Coverage"),
-            "delivery": _plain(_as_dict(delivery)) if delivery is not None else None,
+            "score": stored,
+            "coverage": _coverage_value(value, "Coverage"),
+            "delivery": codec.dump_delivery(delivery) if delivery is not None else None,
             "status": "scored",
             "error": None,
         }
         if transcript is not None:
-            values.update(transcript=transcript.to_dict(), answer_text=transcript.text)
+            values.update(transcript=codec.dump_transcript(transcript), answer_text=transcript.text)
         return self._update(attempt_id, "save the score", **values)
 
     def set_failed(self, attempt_id: int, error: str, *, transcript: Transcript | None = None) -> Attempt:
         """Scoring (or transcription) failed: keep what there is, with the reason, for a later re-score."""
         values: dict[str, Any] = {"status": "failed", "error": str(error or "Unknown error")[:2000]}
         if transcript is not None:
-            values.update(transcript=transcript.to_dict(), answer_text=transcript.text)
+            values.update(transcript=codec.dump_transcript(transcript), answer_text=transcript.text)
         return self._update(attempt_id, "save the attempt's status", **values)
 
     def _update(self, attempt_id: int, action: str, **values: Any) -> Attempt:
@@ -671,7 +636,6 @@ def _name_key(candidate: Candidate | str) -> str:
 
 
 def _attempt(r: Any, notes: tuple[Note, ...], overrides: tuple[KeyPointOverride, ...]) -> Attempt:
-    score = r.score if isinstance(r.score, dict) else None
     return Attempt(
         id=r.id,
         candidate=Candidate(r.candidate_id, r.candidate_name, r.candidate_created_at),
@@ -683,10 +647,10 @@ def _attempt(r: Any, notes: tuple[Note, ...], overrides: tuple[KeyPointOverride,
         created_at=r.created_at,
         answer_mode=r.answer_mode,
         answer_text=r.answer_text or "",
-        transcript=_transcript(r.transcript),
-        score=score,
+        transcript=codec.load_transcript(r.transcript),
+        score=codec.load_score(r.score),
         coverage=r.coverage if r.coverage is None or math.isfinite(r.coverage) else None,
-        delivery=r.delivery if isinstance(r.delivery, dict) else None,
+        delivery=codec.load_delivery(r.delivery),
         status=r.status,
         error=r.error,
         has_audio=bool(r.has_audio),
