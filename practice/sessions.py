@@ -38,8 +38,13 @@ class Plan:
     session_id: str
     question_ids: list[str]
     position: int = 0
-    attempt_ids: dict[str, list[int]] = field(default_factory=dict)  # per question, in order
+    # per question, its attempts in order, each as `answer()` last saved it (the page shows them from here)
+    tries: dict[str, list[Attempt]] = field(default_factory=dict)
     note: str | None = None  # one sentence shown with the first question, e.g. from shortfall_note()
+
+    @property
+    def attempt_ids(self) -> dict[str, list[int]]:
+        return {qid: [a.id for a in attempts] for qid, attempts in self.tries.items()}
 
     @property
     def current(self) -> str | None:
@@ -143,8 +148,13 @@ def answer(
         audio_mime=kind.mime if kind else "audio/wav",
         session_id=plan.session_id,
     )
-    plan.attempt_ids.setdefault(question.id, []).append(attempt.id)
-    return judge(store, attempt, question, audio=audio, scorer=scorer, transcriber=transcriber, limits=limits)
+    tries = plan.tries.setdefault(question.id, [])
+    tries.append(attempt)
+    outcome = judge(
+        store, attempt, question, audio=audio, scorer=scorer, transcriber=transcriber, limits=limits
+    )
+    tries[-1] = outcome.attempt
+    return outcome
 
 
 def judge(

@@ -167,6 +167,20 @@ def test_retry_compares_with_the_previous_attempt_then_summary(env, bank):
     assert "Points most often missed" in page_text(at)
 
 
+def test_the_practice_page_shows_each_answer_as_saved_without_reading_it_back(env, bank, monkeypatch):
+    reads: list[int] = []
+    real = storage.Store.attempt
+    monkeypatch.setattr(storage.Store, "attempt", lambda self, i: reads.append(i) or real(self, i))
+    at = start_practice(app())
+    question = bank.get(plan(at).current)
+    at = type_answer(at, "i am not sure")
+    at = click(at, "Try again")
+    at = type_answer(at, question.model_answer)
+    assert not at.exception
+    assert at.metric[0].value == "100/100" and "since the last try" in at.metric[0].delta
+    assert reads == []  # the page keeps what answering returned instead of loading the attempts again
+
+
 def test_hidden_question_text_and_empty_inputs(env):
     at = app()
     at.button[0].click()

@@ -109,6 +109,7 @@ def test_retry_comparison_names_points_gained_and_lost(bank, store, scorer):
     assert change.gained == ["Used to tune hyperparameters and choose models"]
     assert change.lost == ["Data held out from training"]
     assert plan.attempt_ids["validation-set"] == [first.id, second.id]
+    assert plan.tries["validation-set"] == [first, second] == [store.attempt(a.id) for a in (first, second)]
 
 
 def test_summary_has_best_last_and_most_missed(bank, store, scorer):

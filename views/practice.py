@@ -119,10 +119,10 @@ def ask(plan: sessions.Plan) -> None:
 
     if not widgets.load_models():
         st.stop()
-    tries = plan.attempt_ids.get(question.id, [])
+    tries = plan.tries.get(question.id, [])  # as saved when answered: no reading back on every rerun
     # A refused recording (not audio, too long) was not saved: a fresh recorder and uploader replace it.
     round_key = f"{plan.session_id}-{plan.position}-{len(tries)}-{state.get('refusals', 0)}"
-    latest = store.attempt(tries[-1]) if tries else None
+    latest = tries[-1] if tries else None
     answering = latest is None or latest.status != "scored" or state.get("retry") == question.id
 
     if answering:
@@ -160,7 +160,7 @@ def ask(plan: sessions.Plan) -> None:
             judge(plan, question, submission)
         return
 
-    previous = store.attempt(tries[-2]) if len(tries) > 1 else None
+    previous = tries[-2] if len(tries) > 1 else None
     comparison = sessions.compare(previous, latest) if previous else None
     if latest.has_audio and (saved := store.audio(latest.id)):
         widgets.play_recording(saved[0])
