@@ -438,9 +438,19 @@ def test_markdown_export_keeps_user_text_literal(store: Store) -> None:
     assert "**missed**: point 1 (coach: **partial**, Sam)" in text
     assert "Explain bias-variance-1?" in text
     pace = "You spoke at 120 words per minute: a comfortable pace."
-    assert "- wpm: 120.0" in text and f"- {escape_markdown(pace)}" in text  # the sentence as of today
+    assert "- Pace: 120 words per minute, comfortable" in text
+    assert f"- {escape_markdown(pace)}" in text  # the sentence as of today
     assert "pace windows" not in text  # only scalar metrics and the feedback sentences
     assert "Not scored (failed" in text
+
+
+def test_markdown_export_counts_the_long_pauses_and_gives_the_longest(store: Store) -> None:
+    text = export_markdown(_reviewed_attempts(store))
+    assert "- Long pauses (over 2 s): 2, the longest 3.1 s" in text
+    assert "long pause: 2.0" not in text  # the threshold is no finding
+    quiet = store.add_attempt("Bo", question(), answer_mode="audio", audio=WAV)
+    store.set_result(quiet.id, score_of(), delivery=delivery_of())
+    assert "- Long pauses (over 2 s): none" in export_markdown(store.attempts(candidate="Bo"))
 
 
 def test_escape_markdown_neutralises_line_starts() -> None:

@@ -26,24 +26,22 @@ def _quote(text: str) -> str:
     return "\n".join(f"> {line}" if line else ">" for line in escaped.split("\n"))
 
 
-def _delivery_lines(delivery: Delivery) -> list[str]:
-    """The scalar metrics, then the coaching sentences."""
-    metrics = {
-        "duration": delivery.duration,
-        "word count": delivery.word_count,
-        "speaking time": delivery.speaking_time,
-        "wpm": delivery.wpm,
-        "pace": delivery.pace,
-        "fillers per 100": delivery.fillers_per_100,
-        "long pause": delivery.long_pause,
-        "time to first word": delivery.time_to_first_word,
-    }
+def _delivery_lines(d: Delivery) -> list[str]:
+    """How it was said, in numbers, then the coaching sentences (worked out now, in today's wording)."""
+    pace = "too short to tell" if d.wpm is None else f"{d.wpm:.0f} words per minute, {d.pace}"
+    pauses = "none"
+    if d.long_pauses:
+        longest = max(p.duration for p in d.long_pauses)
+        pauses = f"{len(d.long_pauses)}, the longest {longest:.1f} s"
     lines = [
-        f"- {name}: {f'{value:.1f}' if isinstance(value, float) else escape_markdown(str(value))}"
-        for name, value in metrics.items()
-        if value is not None
+        f"- Length: {d.duration:.1f} s, {d.word_count} words",
+        f"- Pace: {pace}",
+        f"- Fillers: {len(d.fillers)}, {d.fillers_per_100:.1f} per 100 words",
+        f"- Long pauses (over {d.long_pause:g} s): {pauses}",
     ]
-    return lines + [f"- {escape_markdown(line)}" for line in delivery.feedback()]
+    if d.time_to_first_word is not None:
+        lines.append(f"- First word after: {d.time_to_first_word:.1f} s")
+    return lines + [f"- {escape_markdown(line)}" for line in d.feedback()]
 
 
 def export_markdown(attempts: Iterable[Attempt], title: str = "Interview practice attempts") -> str:
