@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from practice.markdown import Highlight, escape_markdown, highlighted
+import pytest
+
+from practice.markdown import Highlight, escape_markdown, highlighted, literal_inline, literal_lines
 
 
 def test_user_text_cannot_make_markup():
@@ -25,3 +27,34 @@ def test_overlapping_highlights_merge_and_bad_spans_are_ignored():
     md = highlighted(text, [Highlight(0, 20, "1"), Highlight(8, 33, "2"), Highlight(40, 30, "3")])
     assert md.count("green-background") == 1 and "**\\[1, 2\\]**" in md
     assert highlighted(text, []) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("It's 5:30 & costs $5 - a > b, snake_case, C#", "It's 5:30 & costs $5 - a > b, snake_case, C#"),
+        ("  two\nlines  ", "two lines"),
+        ("*em* _em_ `code` ~~del~~", "\\*em\\* \\_em\\_ \\`code\\` \\~\\~del\\~\\~"),
+        ("![p](http://x/p.png)", "!\\[p\\](http://x/p.png)"),
+        ("<script>x</script> <http://x> a < b", "\\<script>x\\</script> \\<http://x> a < b"),
+        ("&amp; &#60; fish & chips", "\\&amp; \\&#60; fish & chips"),
+        ("a \\ b \\* c\\", "a \\ b \\\\\\* c\\\\"),
+        ("Ana #", "Ana \\#"),
+    ],
+)
+def test_literal_inline_escapes_only_markup(text, expected):
+    assert literal_inline(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1. one\n12) two\n- three\n+ four", ["1\\. one", "12\\) two", "\\- three", "\\+ four"]),
+        ("# h\n> q\n    code\n===\n---", ["\\# h", "\\> q", "code", "\\===", "\\---"]),
+        ("| a | b |\n|---|---|", ["\\| a \\| b \\|", "\\|---\\|---\\|"]),
+        ("-5 degrees\n#hashtag\n=HYPERLINK(1)\n1.5 s", ["-5 degrees", "#hashtag", "=HYPERLINK(1)", "1.5 s"]),
+        ("a\r\n\r\nb", ["a", "", "b"]),
+    ],
+)
+def test_literal_lines_escape_what_would_start_a_block(text, expected):
+    assert literal_lines(text) == expected

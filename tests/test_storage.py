@@ -6,8 +6,10 @@ import io
 import json
 import multiprocessing
 import os
+import re
 import sqlite3
 import threading
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -429,17 +431,16 @@ def _reviewed_attempts(store: Store) -> list:
 
 def test_markdown_export_keeps_user_text_literal(store: Store) -> None:
     text = export_markdown(_reviewed_attempts(store))
-    assert "<script>" not in text and "<b>" not in text
-    assert "\\<script\\>" in text
+    assert "\\<script>alert(1)\\</script>" in text and "(Ana \\<b>)" in text  # no HTML tag, as it reads
     assert "*bold*" not in text and "\\*bold\\*" in text
-    assert "\n# not" not in text and "\\# not a heading" in text
+    assert "\n# not" not in text and "Sam: # not a heading" in text  # only a line's first # makes one
     assert "[link]" not in text and "`code`" not in text
     assert "Coverage: 50 (automatic); 70 (coach by Sam)" in text
     assert "**missed**: point 1 (coach: **partial**, Sam)" in text
     assert "Explain bias-variance-1?" in text
     pace = "You spoke at 120 words per minute: a comfortable pace."
     assert "- Pace: 120 words per minute, comfortable" in text
-    assert f"- {escape_markdown(pace)}" in text  # the sentence as of today
+    assert f"- {pace}" in text  # the sentence as of today
     assert "pace windows" not in text  # only scalar metrics and the feedback sentences
     assert "Not scored (failed" in text
 
@@ -451,6 +452,58 @@ def test_markdown_export_counts_the_long_pauses_and_gives_the_longest(store: Sto
     quiet = store.add_attempt("Bo", question(), answer_mode="audio", audio=WAV)
     store.set_result(quiet.id, score_of(), delivery=delivery_of())
     assert "- Long pauses (over 2 s): none" in export_markdown(store.attempts(candidate="Bo"))
+
+
+def test_markdown_export_escapes_only_what_markdown_would_read(store: Store) -> None:
+    answer = "It's 5:30 & we pay $5 - e.g. snake_case = 1+1, a > b (see #3)\n-5 degrees: 100% sure"
+    a = store.add_attempt("Ana-María O'Neil", question(), answer_mode="typed", answer_text=answer)
+    store.set_result(a.id, score_of(), delivery=delivery_of())
+    store.save_review(a.id, note="Good: 90% sure, C# & SQL", author="Sam (coach)")
+    text = export_markdown(store.attempts(), title="Interview practice: Ana-María O'Neil")
+    assert "# Interview practice: Ana-María O'Neil\n" in text
+    assert "## bias-variance-1 (Ana-María O'Neil)" in text
+    assert (
+        "> It's 5:30 & we pay $5 - e.g. snake_case = 1+1, a > b (see #3)\n> -5 degrees: 100% sure\n" in text
+    )
+    assert ", Sam (coach): Good: 90% sure, C# & SQL" in text
+    assert "- You spoke at 120 words per minute: a comfortable pace." in text
+    assert "\\" not in text  # nothing here needed a backslash
+
+
+HOSTILE = [
+    "![p](http://x/p.png)",
+    "<script>alert(1)</script>",
+    '=HYPERLINK("http://x","click")',
+    "[link](http://x) <img src=x onerror=alert(1)> <http://x> &amp;",
+    "# heading\n1. item\n- item\n> quote\n    code\n===\n| a | b |\n|---|---|\n```\n*em* _em_ ~~del~~ `code`",
+]
+
+
+def test_hostile_text_stays_inert_in_the_markdown_export(store: Store) -> None:
+    name = "![p](http://x/p.png) <b>Eve</b>"
+    a = store.add_attempt(name, question(), answer_mode="typed", answer_text="\n".join(HOSTILE))
+    store.set_result(a.id, score_of(), delivery=delivery_of())
+    for hostile in HOSTILE:
+        store.save_review(a.id, note=hostile, author=name)
+    (attempt,) = store.attempts()
+    text = export_markdown([attempt], title=f"Interview practice: {name}")
+    assert "![p](" not in text and "!\\[p\\](http://x/p.png)" in text
+    assert "<script>" not in text.replace("\\<script>", "") and "<img" not in text.replace("\\<img", "")
+    assert '=HYPERLINK("http://x","click")' in text  # no formula in Markdown: kept as written
+
+    markdown_it = pytest.importorskip("markdown_it")
+    render = markdown_it.MarkdownIt("commonmark").enable(["table", "strikethrough"]).render
+    html = render(text)
+    assert "![p](http://x/p.png)" in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    # the same attempt with plain words in every field a user fills makes exactly the same elements
+    plain = dataclasses.replace(
+        attempt,
+        candidate=dataclasses.replace(attempt.candidate, name="Eve"),
+        answer_text="\n".join("plain words" for _ in HOSTILE),
+        notes=tuple(dataclasses.replace(n, text="plain", author="Eve") for n in attempt.notes),
+    )
+    baseline = render(export_markdown([plain], title="Interview practice: Eve"))
+    assert Counter(re.findall(r"<(\w+)", html)) == Counter(re.findall(r"<(\w+)", baseline))
 
 
 def test_escape_markdown_neutralises_line_starts() -> None:

@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterable
 from datetime import datetime
 
-from practice.markdown import escape_markdown
+from practice.markdown import literal_inline, literal_lines
 from practice.scoring.delivery import Delivery
 from practice.storage.records import Attempt, _now, _utc
 
@@ -22,8 +22,7 @@ def _fmt_cov(value: float | None) -> str:
 
 
 def _quote(text: str) -> str:
-    escaped = escape_markdown(text)
-    return "\n".join(f"> {line}" if line else ">" for line in escaped.split("\n"))
+    return "\n".join(f"> {line}" if line else ">" for line in literal_lines(text))
 
 
 def _delivery_lines(d: Delivery) -> list[str]:
@@ -41,40 +40,40 @@ def _delivery_lines(d: Delivery) -> list[str]:
     ]
     if d.time_to_first_word is not None:
         lines.append(f"- First word after: {d.time_to_first_word:.1f} s")
-    return lines + [f"- {escape_markdown(line)}" for line in d.feedback()]
+    return lines + [f"- {literal_inline(line)}" for line in d.feedback()]
 
 
 def export_markdown(attempts: Iterable[Attempt], title: str = "Interview practice attempts") -> str:
     """A report a coach can send: each attempt's question, scores (coach beside automatic), answer, notes."""
     items = list(attempts)
-    out = [f"# {escape_markdown(title)}", "", f"{len(items)} attempt(s), exported {_fmt_time(_now())}.", ""]
+    out = [f"# {literal_inline(title)}", "", f"{len(items)} attempt(s), exported {_fmt_time(_now())}.", ""]
     for a in items:
-        out += [f"## {escape_markdown(a.question_id)} ({escape_markdown(a.candidate.name)})", ""]
+        out += [f"## {literal_inline(a.question_id)} ({literal_inline(a.candidate.name)})", ""]
         if a.question:
-            out += [f"**Question:** {escape_markdown(a.question)}", ""]
+            out += [f"**Question:** {literal_inline(a.question)}", ""]
         out.append(
-            f"- Date: {_fmt_time(a.created_at)}; track {escape_markdown(a.track)}, level "
-            f"{escape_markdown(a.level)}, topic {escape_markdown(a.topic)}; answer {a.answer_mode}"
+            f"- Date: {_fmt_time(a.created_at)}; track {literal_inline(a.track)}, level "
+            f"{literal_inline(a.level)}, topic {literal_inline(a.topic)}; answer {a.answer_mode}"
         )
         coverage = f"- Coverage: {_fmt_cov(a.coverage)} (automatic)"
         if a.coach_coverage is not None:
-            by = f" by {escape_markdown(a.coach_coverage_by)}" if a.coach_coverage_by else ""
+            by = f" by {literal_inline(a.coach_coverage_by)}" if a.coach_coverage_by else ""
             coverage += f"; {_fmt_cov(a.coach_coverage)} (coach{by})"
         elif a.overrides and a.effective_coverage is not None:
             coverage += f"; {_fmt_cov(a.effective_coverage)} after the coach's key-point changes"
         out.append(coverage)
         if a.status != "scored":
-            error = f": {escape_markdown(a.error)}" if a.error else ""
+            error = f": {literal_inline(a.error)}" if a.error else ""
             out.append(f"- Not scored ({a.status}{error})")
         out.append("")
         if a.key_points:
             out += ["### Key points", ""]
             for i, point in enumerate(a.key_points):
-                text = escape_markdown(point.key_point.text)
+                text = literal_inline(point.key_point.text)
                 line = f"{i + 1}. **{a.automatic_status(i) or 'unknown'}**: {text}"
                 coach = a.override(i)
                 if coach:
-                    line += f" (coach: **{coach.status}**, {escape_markdown(coach.author)})"
+                    line += f" (coach: **{coach.status}**, {literal_inline(coach.author)})"
                 out.append(line)
             out.append("")
         answer = a.answer_text or (a.transcript.text if a.transcript else "")
@@ -86,8 +85,8 @@ def export_markdown(attempts: Iterable[Attempt], title: str = "Interview practic
         if a.notes:
             out += ["### Notes", ""]
             for note in a.notes:
-                body = escape_markdown(note.text).replace("\n", " ")
-                out.append(f"- {_fmt_time(note.created_at)}, {escape_markdown(note.author)}: {body}")
+                body = literal_inline(note.text)
+                out.append(f"- {_fmt_time(note.created_at)}, {literal_inline(note.author)}: {body}")
             out.append("")
     return "\n".join(out).rstrip() + "\n"
 
