@@ -534,6 +534,25 @@ def test_csv_export_parses_back_one_row_per_attempt(store: Store) -> None:
     assert failed["error"] == "'=cmd|' /C calc'!A0"  # not a formula when opened in a spreadsheet
 
 
+def test_csv_export_gives_delivery_its_own_columns(store: Store) -> None:
+    failed, scored = (
+        {k: v for k, v in row.items() if k in DELIVERY_COLUMNS}
+        for row in csv.DictReader(io.StringIO(export_csv(_reviewed_attempts(store))))
+    )
+    assert scored == {
+        "wpm": "120.0",
+        "pace": "comfortable",
+        "fillers_per_100": "0.0",
+        "long_pauses": "2",
+        "longest_pause_seconds": "3.1",
+    }
+    assert failed == dict.fromkeys(DELIVERY_COLUMNS, "")  # no recording heard, nothing to measure
+    assert "delivery" not in CSV_COLUMNS  # no JSON in a cell
+
+
+DELIVERY_COLUMNS = ("wpm", "pace", "fillers_per_100", "long_pauses", "longest_pause_seconds")
+
+
 # --- migrations -----------------------------------------------------------------------------------------
 
 

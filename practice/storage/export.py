@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -113,8 +112,12 @@ CSV_COLUMNS: tuple[str, ...] = (
     "coach_overrides",
     "has_audio",
     "duration_seconds",
+    "wpm",
+    "pace",
+    "fillers_per_100",
+    "long_pauses",
+    "longest_pause_seconds",
     "answer_text",
-    "delivery",
     "notes",
     "error",
 )
@@ -131,6 +134,14 @@ def spreadsheet_text(text: str | None) -> str:
 
 def _num(value: float | None) -> str:
     return "" if value is None else f"{value:.1f}"
+
+
+def _delivery_cells(d: Delivery | None) -> list[str]:
+    """wpm, pace, fillers_per_100, long_pauses (how many), longest_pause_seconds (of any pause); or blanks."""
+    if d is None:
+        return [""] * 5
+    longest = d.longest_pause.duration if d.longest_pause else None
+    return [_num(d.wpm), d.pace or "", _num(d.fillers_per_100), str(len(d.long_pauses)), _num(longest)]
 
 
 def export_csv(attempts: Iterable[Attempt]) -> str:
@@ -163,8 +174,8 @@ def export_csv(attempts: Iterable[Attempt]) -> str:
                 spreadsheet_text("; ".join(f"{o.index + 1}={o.status} ({o.author})" for o in a.overrides)),
                 "yes" if a.has_audio else "no",
                 f"{a.transcript.duration:.1f}" if a.transcript else "",
+                *_delivery_cells(a.delivery),
                 spreadsheet_text(a.answer_text),
-                json.dumps(a.delivery.to_dict(), sort_keys=True) if a.delivery else "",
                 spreadsheet_text(" | ".join(f"{n.author}: {n.text}" for n in a.notes)),
                 spreadsheet_text(a.error),
             ]
