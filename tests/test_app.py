@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 import practice.scoring as scoring
@@ -270,6 +271,32 @@ def test_review_filters_plays_and_records_the_coachs_review(env, bank):
     assert attempt.notes[0].text == "Good start. <i>Mention tuning</i>"
     shown = page_text(at)
     assert "coach (coach): **90**" in shown and "\\<i\\>Mention tuning\\</i\\>" in shown
+
+
+def test_a_session_export_is_named_after_the_candidate_and_day(env, bank, monkeypatch):
+    names: list[str | None] = []
+    real = MemoryMediaFileStorage.load_and_get_id
+
+    def spy(self, data, mimetype, kind, filename=None):
+        names.append(filename)
+        return real(self, data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", spy)
+    when = datetime(2025, 3, 10, 9, 30, tzinfo=UTC)
+    with open_store() as store:
+        session = store.start_session("Ana López / QA")
+        for qid in ("overfitting", "test-set"):
+            store.add_attempt(
+                "Ana López / QA", bank.get(qid), answer_mode="typed", session_id=session, created_at=when
+            )
+    at = app()
+    at.switch_page("views/review.py")
+    at = at.run()
+    at.selectbox[4].set_value(session)  # the Session filter
+    names.clear()
+    at = at.run()
+    assert not at.exception
+    assert sorted(names) == ["ana-lopez-qa-2025-03-10.csv", "ana-lopez-qa-2025-03-10.md"]
 
 
 def weak_list(at: AppTest) -> list[str]:

@@ -553,6 +553,33 @@ def test_csv_export_gives_delivery_its_own_columns(store: Store) -> None:
 DELIVERY_COLUMNS = ("wpm", "pace", "fillers_per_100", "long_pauses", "longest_pause_seconds")
 
 
+@pytest.mark.parametrize(
+    ("names", "session", "expected"),
+    [
+        (["Ana López / QA"], True, "ana-lopez-qa-2025-03-10"),
+        (["Ana López / QA", "ana lópez / qa"], False, "ana-lopez-qa"),  # one candidate, however typed
+        (["李雷"], True, "session-2025-03-10"),  # nothing left of the name: still a safe, dated name
+        (["../../etc/passwd"], False, "etc-passwd"),
+        (["Ana", "Bob"], False, "attempts"),
+        ([], True, "attempts"),
+    ],
+)
+def test_exports_are_named_safely_after_the_candidate_and_day(names, session, expected) -> None:
+    from practice.storage import Attempt, Candidate, export_stem
+
+    def attempt(name: str, day: int) -> Attempt:
+        when = datetime(2025, 3, day, 23, 30, tzinfo=UTC)  # late in the day: the date is UTC's
+        who = Candidate(1 if name.casefold() == names[0].casefold() else 2, name, when)
+        fields = dict.fromkeys(("transcript", "score", "coverage", "delivery", "session_id", "error"))
+        return Attempt(
+            **fields, id=day, candidate=who, question_id="q", track="ml", level="basic", topic="t",
+            created_at=when, answer_mode="typed", answer_text="", status="recorded", has_audio=False,
+        )  # fmt: skip
+
+    attempts = [attempt(name, 10 + i) for i, name in enumerate(names)]
+    assert export_stem(attempts, session=session) == expected
+
+
 # --- migrations -----------------------------------------------------------------------------------------
 
 

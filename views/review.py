@@ -9,7 +9,7 @@ import streamlit as st
 from practice import sessions
 from practice.bank import LEVELS, UnknownQuestionError
 from practice.markdown import escape_markdown
-from practice.storage import KEY_POINT_STATUSES, StorageError, export_csv, export_markdown
+from practice.storage import KEY_POINT_STATUSES, StorageError, export_csv, export_markdown, export_stem
 from views import widgets
 
 bank, store = widgets.open_bank_and_store()
@@ -66,8 +66,8 @@ st.caption(f"{len(chosen)} attempt(s)")
 if not chosen:
     st.stop()
 exports = st.columns(2)
+stem = export_stem(chosen, session=session_id != ALL)  # e.g. ana-lopez-2025-03-10: safe in any folder
 label = "session" if session_id != ALL else (candidate if candidate != ALL else "attempts")
-stem = "".join(c if c.isalnum() else "-" for c in label.lower())
 exports[0].download_button(
     "Export Markdown",
     export_markdown(chosen, title=f"Interview practice: {label}"),

@@ -7,11 +7,12 @@
   location, SQLite's configuration, and driver errors turned into one `StorageError` sentence.
 - `codec`: the stored JSON of a Score, Delivery and Transcript, both ways (pydantic), old rows included.
 - `errors`: `StorageError`, `NotFoundError`.
-- `export`: Markdown and CSV exports of attempts, and `spreadsheet_text` (the CSV formula guard).
+- `export`: Markdown and CSV exports of attempts, the name to save them under (`export_stem`), and
+  `spreadsheet_text` (the CSV formula guard).
 """
 
 from practice.storage.errors import NotFoundError, StorageError
-from practice.storage.export import CSV_COLUMNS, export_csv, export_markdown, spreadsheet_text
+from practice.storage.export import CSV_COLUMNS, export_csv, export_markdown, export_stem, spreadsheet_text
 from practice.storage.records import KEY_POINT_STATUSES, AnswerMode, Attempt, Candidate, KeyPointOverride
 from practice.storage.schema import SCHEMA_VERSION, metadata, migrate, schema_version
 from practice.storage.store import Store, open_store
@@ -29,6 +30,7 @@ __all__ = [
     "Store",
     "export_csv",
     "export_markdown",
+    "export_stem",
     "metadata",
     "migrate",
     "open_store",

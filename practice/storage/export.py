@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from practice.markdown import literal_inline, literal_lines
@@ -88,6 +90,29 @@ def export_markdown(attempts: Iterable[Attempt], title: str = "Interview practic
                 out.append(f"- {_fmt_time(note.created_at)}, {literal_inline(note.author)}: {body}")
             out.append("")
     return "\n".join(out).rstrip() + "\n"
+
+
+def export_stem(attempts: Sequence[Attempt], *, session: bool = False) -> str:
+    """The name to save an export under, without its extension: ASCII letters, digits and hyphens.
+
+    The candidate's name if the attempts are one candidate's ("ana-lopez"), with the day a session began
+    for a session ("ana-lopez-2025-03-10", UTC like the export's times); else "attempts".
+    """
+    names = {a.candidate.id: a.candidate.name for a in attempts}
+    who = _file_safe(names.popitem()[1]) if len(names) == 1 else ""
+    if session and attempts:
+        day = _utc(min(a.created_at for a in attempts)).date().isoformat()
+        return f"{who or 'session'}-{day}"
+    return who or "attempts"
+
+
+def _file_safe(text: str) -> str:
+    """Accents dropped, anything but ASCII letters and digits a hyphen, at most 60 characters.
+
+    "Ana López / QA" -> "ana-lopez-qa"
+    """
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "-", plain).strip("-")[:60].rstrip("-")
 
 
 CSV_COLUMNS: tuple[str, ...] = (
