@@ -757,6 +757,7 @@ def test_old_rows_missing_optional_fields_still_load(store: Store) -> None:
     [
         ({"coverage": 50.0, "key_points": "not a list"}, {"wpm": 120.0}),  # no duration or word count
         ({"question_id": "q", "coverage": 50.0, "key_points": [{"text": "p", "status": "great"}]}, []),
+        ({"coverage": 50.0, "key_points": [{"text": "p", "status": "covered"}, {"status": "missed"}]}, None),
     ],
 )
 def test_a_damaged_score_or_delivery_does_not_hide_the_attempt(store: Store, score, delivery) -> None:

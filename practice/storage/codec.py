@@ -116,15 +116,7 @@ def _upgrade_score(data: Any) -> Any:
     points = data.get("key_points")
     if not isinstance(points, list) or not any(isinstance(p, dict) and "text" in p for p in points):
         return data
-    upgraded = []
-    for point in points:
-        if not isinstance(point, dict) or "key_point" in point:
-            upgraded.append(point)
-            continue
-        rest = {k: v for k, v in point.items() if k not in ("text", "said_at")}
-        upgraded.append(
-            {"similarity": 0.0, "score": 0.0, "evidence": None, **rest, "key_point": {"text": point["text"]}}
-        )
+    upgraded = [_upgrade_point(p) for p in points]
     follow_up = data.get("follow_up")
     if isinstance(follow_up, str) and follow_up:
         for wanted in ("missed", "partial"):
@@ -134,3 +126,12 @@ def _upgrade_score(data: Any) -> Any:
                 break
     rest = {k: v for k, v in data.items() if k not in ("key_points", "follow_up")}
     return {"question_id": "", "word_count": 0, **rest, "key_points": upgraded}
+
+
+def _upgrade_point(point: Any) -> Any:
+    """{"text", "status", ...} -> {"key_point": {"text"}, "status", ...}; its time is the transcript's."""
+    if not isinstance(point, dict) or "key_point" in point:
+        return point
+    kept = {k: v for k, v in point.items() if k not in ("text", "said_at")}
+    defaults = {"similarity": 0.0, "score": 0.0, "evidence": None}
+    return {**defaults, **kept, "key_point": {"text": point.get("text")}}
