@@ -327,7 +327,11 @@ def _user_errors() -> Iterator[None]:
 @bank_option
 @click.option("--question", "question_id", required=True, help="Question id (see `practice bank list`).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="WAV file to write.")
-@click.option("--voice", help="Voice id or name (see `practice voices`); default: the engine's.")
+@click.option(
+    "--voice",
+    help="piper (natural), espeak, or an espeak voice id or name (see `practice voices`); "
+    "default: $PRACTICE_VOICE, else espeak. Piper falls back to espeak if it cannot be used.",
+)
 @click.option("--rate", type=int, default=None, help="Speaking rate in words per minute (default 165).")
 def speak(bank_dir: Path | None, question_id: str, output: Path, voice: str | None, rate: int | None) -> None:
     """Write a question, read aloud, to a WAV file."""
@@ -346,7 +350,7 @@ def speak(bank_dir: Path | None, question_id: str, output: Path, voice: str | No
 
 @main.command()
 def voices() -> None:
-    """List the text-to-speech voices."""
+    """List the text-to-speech voices: piper's natural one, then espeak's (pyttsx3's)."""
     from practice.speech_out import SpeechError
     from practice.speech_out import voices as list_voices
 

