@@ -273,6 +273,36 @@ def test_review_filters_plays_and_records_the_coachs_review(env, bank):
     assert "coach (coach): **90**" in shown and "\\<i\\>Mention tuning\\</i\\>" in shown
 
 
+def test_a_saved_note_leaves_the_box_and_is_not_saved_twice(env, bank):
+    seed(bank, datetime.now(UTC), answers={"validation-set": "data held out from training"})
+    at = app()
+    at.switch_page("views/review.py")
+    at = at.run()
+    at.text_area(key="note-1").input("Mention tuning")
+    at = click(at, "Save review")
+    assert at.text_area(key="note-1").value == ""
+    at = click(at, "Save review")
+    with open_store() as store:
+        (attempt,) = store.attempts()
+    assert [n.text for n in attempt.notes] == ["Mention tuning"]
+
+
+def test_a_review_that_cannot_be_saved_keeps_the_note_in_its_box(env, bank, monkeypatch):
+    seed(bank, datetime.now(UTC), answers={"validation-set": "data held out from training"})
+    at = app()
+    at.switch_page("views/review.py")
+    at = at.run()
+
+    def refuse(*_args, **_kwargs):
+        raise StorageError("Could not save the review: the database is locked.")
+
+    monkeypatch.setattr(storage.Store, "save_review", refuse)
+    at.text_area(key="note-1").input("Mention tuning")
+    at = click(at, "Save review")
+    assert at.text_area(key="note-1").value == "Mention tuning"
+    assert any("database is locked" in e.value for e in at.error)
+
+
 def test_a_session_export_is_named_after_the_candidate_and_day(env, bank, monkeypatch):
     names: list[str | None] = []
     real = MemoryMediaFileStorage.load_and_get_id

@@ -120,40 +120,56 @@ for note in attempt.notes:
         f"> {escape_markdown(note.text)}  \n— {escape_markdown(note.author)}, "
         f"{note.created_at.astimezone():%Y-%m-%d %H:%M}"
     )
+AUTO = "automatic"
+
+
+def save_review(attempt) -> None:
+    """The form's callback: one transaction; on success the note box empties, on failure it keeps the note."""
+    state = st.session_state
+    who = state["coach"] = state["coach-name"].strip() or "coach"
+    changed = {}
+    for i in range(len(attempt.key_points)):
+        wanted = state[f"kp-{attempt.id}-{i}"]
+        wanted = None if wanted == AUTO else wanted
+        current = attempt.override(i)
+        if (None if current is None else current.status) != wanted:
+            changed[i] = wanted
+    note = state[f"note-{attempt.id}"]
+    review = {"note": note if note.strip() else None, "key_points": changed, "author": who}
+    override = state[f"override-{attempt.id}"]
+    if override or attempt.coach_coverage is not None:  # else the saved coverage stays as it is
+        review["coverage"] = state[f"coverage-{attempt.id}"] if override else None
+    try:
+        store.save_review(attempt.id, **review)  # an error saves none of it
+    except (StorageError, ValueError) as exc:
+        state["review-error"] = widgets.error_text(exc)
+    else:
+        state[f"note-{attempt.id}"] = ""
+
+
+st.session_state.setdefault("coach-name", st.session_state.get("coach", "coach"))
 with st.form(f"coach-{attempt.id}"):
-    author = st.text_input("Your name", value=st.session_state.get("coach", "coach"))
-    auto = "automatic"
-    statuses, coach_statuses = [], []
+    st.text_input("Your name", key="coach-name")
     for i, point in enumerate(attempt.key_points):
         current = attempt.override(i)
-        coach_statuses.append(None if current is None else current.status)
-        statuses.append(
-            st.selectbox(
-                f"{i + 1}. {escape_markdown(point.key_point.text)} (automatic: {point.status})",
-                [auto, *KEY_POINT_STATUSES],
-                index=0 if current is None else 1 + KEY_POINT_STATUSES.index(current.status),
-                key=f"kp-{attempt.id}-{i}",
-            )
+        st.selectbox(
+            f"{i + 1}. {escape_markdown(point.key_point.text)} (automatic: {point.status})",
+            [AUTO, *KEY_POINT_STATUSES],
+            index=0 if current is None else 1 + KEY_POINT_STATUSES.index(current.status),
+            key=f"kp-{attempt.id}-{i}",
         )
-    override = st.checkbox("Override the coverage score", value=attempt.coach_coverage is not None)
-    coverage = st.number_input(
-        "Coach's coverage", 0.0, 100.0, float(attempt.coach_coverage or attempt.coverage or 0), step=5.0
+    st.checkbox(
+        "Override the coverage score", value=attempt.coach_coverage is not None, key=f"override-{attempt.id}"
     )
-    note = st.text_area("Add a note")
-    if st.form_submit_button("Save review", type="primary"):
-        try:
-            st.session_state["coach"] = author.strip() or "coach"
-            who = st.session_state["coach"]
-            changed = {}
-            for i, (status, before) in enumerate(zip(statuses, coach_statuses, strict=True)):
-                wanted_status = None if status == auto else status
-                if before != wanted_status:
-                    changed[i] = wanted_status
-            review = {"note": note if note.strip() else None, "key_points": changed, "author": who}
-            if override or attempt.coach_coverage is not None:  # else the saved coverage stays as it is
-                review["coverage"] = coverage if override else None
-            store.save_review(attempt.id, **review)  # one transaction: an error saves none of it
-        except (StorageError, ValueError) as exc:
-            st.error(escape_markdown(widgets.error_text(exc)))
-        else:
-            st.rerun()
+    st.number_input(
+        "Coach's coverage",
+        0.0,
+        100.0,
+        float(attempt.coach_coverage or attempt.coverage or 0),
+        step=5.0,
+        key=f"coverage-{attempt.id}",
+    )
+    st.text_area("Add a note", key=f"note-{attempt.id}")
+    st.form_submit_button("Save review", type="primary", on_click=save_review, args=(attempt,))
+if error := st.session_state.pop("review-error", None):
+    st.error(escape_markdown(error))
