@@ -30,7 +30,7 @@ bench: install
 	$(BIN)/python bench/speech.py
 	$(BIN)/python bench/grading.py
 
-judge: install  # retrains practice/scoring/judge/ from ../shared/datasets (about 35 min on 2 cores)
+judge: install  # retrains practice/scoring/judge/ from ../shared/datasets (about 45 min on 2 cores)
 	$(BIN)/python training/train_judge.py
 
 bank-check: install

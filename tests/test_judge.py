@@ -16,6 +16,7 @@ from practice.scoring.judge import (
     NOT_STATED,
     STATES,
     CrossEncoderJudge,
+    as_spoken,
     default_judge,
 )
 from practice.scoring.text import words
@@ -38,7 +39,7 @@ REVERSED = "you do not fit the scaler on the training split only and that is fin
 
 
 # The fake embedder's evidence runs higher than the real model's: settings of its own scale.
-FAKE = ScoringConfig(covered=0.8, partial=0.6, judge_weight=2.0)
+FAKE = ScoringConfig(covered=0.8, partial=0.6, judge_weight=2.0, judge_contradiction=0.7)
 
 
 @pytest.fixture
@@ -79,17 +80,23 @@ def test_evidence_is_the_shortest_judged_window_that_covers_the_point(scorer):
     assert "roadmap" not in point.evidence.text
 
 
-def test_a_point_the_judge_is_sure_is_not_stated_is_missed():
+def test_a_point_the_judge_reads_as_stated_nowhere_is_missed():
     evidence = np.array([[0.6, 0.5, 0.1]])  # one point: the formula would credit its first window
     picked = np.array([[True, True, False]])
     probabilities = np.zeros((1, 3, len(LABELS)))
-    probabilities[0, :, NOT_STATED] = (0.9, 0.85, 0.0)
-    probabilities[0, :, STATES] = (0.1, 0.15, 0.0)
-    cfg = ScoringConfig(judge_unstated=0.8)
+    probabilities[0, :, NOT_STATED] = (0.95, 0.9, 0.0)
+    probabilities[0, :, STATES] = (0.05, 0.1, 0.9)  # the window it does not read would state it
+    cfg = ScoringConfig(judge_support=0.2)
     assert judged(evidence, picked, probabilities, cfg)[0].max() < 0
-    assert judged(evidence, picked, probabilities, replace(cfg, judge_unstated=None))[0].max() == 0.6
-    probabilities[0, 1] = (0.1, 0.9, 0.0)  # one shortlisted window states it: the formula decides
+    assert judged(evidence, picked, probabilities, replace(cfg, judge_support=0.0))[0].max() == 0.6
+    probabilities[0, 1] = (0.7, 0.3, 0.0)  # one shortlisted window states it enough: the formula decides
     assert judged(evidence, picked, probabilities, cfg)[0].max() == 0.6
+
+
+def test_the_judge_reads_a_typed_answer_as_it_would_its_transcript():
+    assert as_spoken("Fit it on the training split -- only; don't leak!") == (
+        "Fit it on the training split only don't leak"
+    )
 
 
 def test_the_written_training_spans_stay_off_the_eval_questions():

@@ -53,7 +53,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from practice.offline import bundled_embedding_model  # noqa: E402
-from practice.scoring.judge import CONTRADICTS, LABELS, NOT_STATED, STATES  # noqa: E402
+from practice.scoring.judge import CONTRADICTS, LABELS, NOT_STATED, STATES, as_spoken  # noqa: E402
 
 DEFAULT_DATASETS = ROOT.parent / "shared" / "datasets"
 DEFAULT_OUT = ROOT / "practice" / "scoring" / "judge"
@@ -379,7 +379,7 @@ def name_dropping(pairs: list[Pair], rng: random.Random) -> list[Pair]:
 
 def spoken(text: str) -> str:
     """As Whisper writes it: lowercase, no punctuation but apostrophes."""
-    return " ".join(re.sub(r"[^\w\s']", " ", text.lower()).split())
+    return as_spoken(text.lower())
 
 
 def augment(pairs: list[Pair], rng: random.Random) -> list[Pair]:

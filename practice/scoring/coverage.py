@@ -42,7 +42,7 @@ import numpy as np
 
 from practice.bank import KeyPoint, Question
 from practice.scoring.embedding import Embedder
-from practice.scoring.judge import CONTRADICTS, LABELS, NOT_STATED, STATES, Judge
+from practice.scoring.judge import CONTRADICTS, LABELS, STATES, Judge
 from practice.scoring.text import (
     ANTONYMS,
     HESITATIONS,
@@ -110,10 +110,15 @@ class ScoringConfig:
     # 0: the judge only vetoes. On eval/, letting P(states) move the evidence gained F1 only with a much
     # lower covered threshold, which credited off-topic, padded and vocabulary-only answers more.
     judge_weight: float = 0.0
-    judge_contradiction: float = 0.7
-    # A point whose judged windows all read P(not stated) >= judge_unstated is missed however near its
-    # words are: the topic's vocabulary is not its claim. None: the judge never denies credit this way.
-    judge_unstated: float | None = None
+    # The lowest P(contradicts) at which the judge vetoes no more than 5% of the points eval/'s
+    # contradicting answers do make (tests/test_scoring_model.py); lower vetoes more reversals and more
+    # made points with them.
+    judge_contradiction: float = 0.93
+    # A point is credited only if the judge reads P(states) >= judge_support on one of its judged windows,
+    # however near its words are: a topic's vocabulary is not its claim. 0: no such condition. Tuning on
+    # eval/ asks for about 0.05-0.1 (fewer false credits), but then padding an answer with filler moves the
+    # shortlist and can raise its coverage by over 30 points (the guard allows 20).
+    judge_support: float = 0.0
 
     @classmethod
     def formula(cls, **changes: Any) -> ScoringConfig:
@@ -246,10 +251,8 @@ def judged(
     opposite = picked & (contradicts >= cfg.judge_contradiction) & (contradicts > states)
     # saying the opposite anywhere on the shortlist outweighs a window that seems to state it: that window
     # is usually the same words read without their "not"
-    denied = opposite.any(axis=1, keepdims=True)
-    if cfg.judge_unstated is not None:
-        unstated = probabilities[..., NOT_STATED] >= cfg.judge_unstated
-        denied |= picked.any(axis=1, keepdims=True) & (unstated | ~picked).all(axis=1, keepdims=True)
+    supported = (picked & (states >= cfg.judge_support)).any(axis=1, keepdims=True)
+    denied = opposite.any(axis=1, keepdims=True) | ~supported
     after = np.where(denied, -1.0, evidence + cfg.judge_weight * (states - 0.5))
     any_picked = picked.any(axis=1, keepdims=True)
     return np.where(picked, after, np.where(any_picked, -1.0, evidence)), opposite

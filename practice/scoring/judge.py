@@ -9,6 +9,7 @@ public training data and ship beside this module in `judge/`, with a model card.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -65,7 +66,7 @@ class CrossEncoderJudge:
         if not pairs:
             return np.zeros((0, len(LABELS)), dtype=np.float32)
         logits = self._model.predict(
-            [list(p) for p in pairs],
+            [[as_spoken(point), as_spoken(span)] for point, span in pairs],
             batch_size=self.batch_size,
             convert_to_numpy=True,
             show_progress_bar=False,
@@ -74,6 +75,12 @@ class CrossEncoderJudge:
         logits = logits - logits.max(axis=1, keepdims=True)
         probabilities = np.exp(logits)
         return probabilities / probabilities.sum(axis=1, keepdims=True)
+
+
+def as_spoken(text: str) -> str:
+    """Text as Whisper writes speech (no punctuation but apostrophes; the model is uncased anyway), so a
+    typed answer and its transcript are judged alike: punctuation is not part of a claim."""
+    return " ".join(re.sub(r"[^\w\s']", " ", text).split())
 
 
 @load_once
