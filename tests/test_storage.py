@@ -408,6 +408,57 @@ def test_a_review_that_fails_part_way_saves_none_of_it(store: Store, bad: dict, 
         store.save_review(99, note="lost")
 
 
+def test_a_note_is_edited_in_place(store: Store) -> None:
+    a = store.add_attempt("Ana", question(), answer_mode="typed", answer_text="x")
+    store.save_review(a.id, note="Good start", author="Sam")
+    first, second = store.save_review(a.id, note="Mention tuning", author="Sam").notes
+    edited = store.edit_note(first.id, "  Good start: mention *tuning*  ", author="Kim")
+    assert [(n.id, n.text, n.author) for n in edited.notes] == [
+        (first.id, "Good start: mention *tuning*", "Kim"),
+        (second.id, "Mention tuning", "Sam"),
+    ]
+    assert edited.notes[0].created_at == first.created_at  # its place among the notes stays
+    assert store.attempt(a.id) == edited
+    assert "Kim: Good start: mention \\*tuning\\*" in export_markdown([edited])
+    (row,) = csv.DictReader(io.StringIO(export_csv([edited])))
+    assert row["notes"] == "Kim: Good start: mention *tuning* | Sam: Mention tuning"
+
+
+def test_deleting_a_note_removes_only_that_note(store: Store) -> None:
+    a = store.add_attempt("Ana", question(), answer_mode="typed", answer_text="x")
+    b = store.add_attempt("Ana", question("other-1"), answer_mode="typed", answer_text="y")
+    store.save_review(a.id, note="Good start", author="Sam")
+    kept = store.save_review(a.id, note="Mention tuning", author="Sam").notes[1]
+    (elsewhere,) = store.save_review(b.id, note="Good start", author="Sam").notes
+    gone = store.attempt(a.id).notes[0]
+    left = store.delete_note(gone.id, author="Kim")
+    assert left.notes == (kept,)
+    assert store.attempt(b.id).notes == (elsewhere,)
+    assert "Good start" not in export_markdown([left])
+    (row,) = csv.DictReader(io.StringIO(export_csv([left])))
+    assert row["notes"] == "Sam: Mention tuning"
+    with pytest.raises(NotFoundError, match=f"No note with id {gone.id}."):
+        store.delete_note(gone.id)
+
+
+@pytest.mark.parametrize("change", ["edit", "delete"])
+def test_an_unknown_note_is_not_found_and_changes_nothing(store: Store, change: str) -> None:
+    a = store.add_attempt("Ana", question(), answer_mode="typed", answer_text="x")
+    (note,) = store.save_review(a.id, note="Good start", author="Sam").notes
+    with pytest.raises(NotFoundError, match="^No note with id 99.$"):
+        store.edit_note(99, "lost", author="Sam") if change == "edit" else store.delete_note(99, author="Sam")
+    assert store.attempt(a.id).notes == (note,)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t"])
+def test_a_note_cannot_be_edited_to_nothing(store: Store, text: str) -> None:
+    a = store.add_attempt("Ana", question(), answer_mode="typed", answer_text="x")
+    (note,) = store.save_review(a.id, note="Good start", author="Sam").notes
+    with pytest.raises(ValueError, match="^The note is empty.$"):
+        store.edit_note(note.id, text, author="Kim")
+    assert store.attempt(a.id).notes == (note,)
+
+
 # --- exports --------------------------------------------------------------------------------------------
 
 

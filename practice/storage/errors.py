@@ -15,7 +15,7 @@ class StorageError(RuntimeError):
 
 
 class NotFoundError(LookupError):
-    """No attempt with that id."""
+    """No attempt (or coach note) with that id."""
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else "Not found"

@@ -3,7 +3,8 @@
 One `Store` per process, shared by all browser sessions: the engine is thread-safe and holds no other
 state. An attempt and its audio are written in one transaction *before* scoring, so a failed scorer
 leaves the recording and transcript behind to be re-scored (the review page's "Score again"). A coach's
-review (note, key-point overrides, coverage) is saved in one transaction too (`Store.save_review`).
+review (note, key-point overrides, coverage) is saved in one transaction too (`Store.save_review`), and a
+note is edited or deleted in one (`Store.edit_note`, `Store.delete_note`).
 
 SQLite (the default) runs in WAL mode with a busy timeout and every write transaction starts with
 BEGIN IMMEDIATE: writers queue for the lock instead of failing with "database is locked" halfway
@@ -548,6 +549,35 @@ class Store:
                 _override_coverage(conn, attempt_id, coverage, who)
             return self._load(conn, [attempt_id])[0]
 
+    def edit_note(self, note_id: int, text: str, author: str = "coach") -> Attempt:
+        """Replace a note's text in one transaction; the note is then `author`'s, its time stays as it was.
+
+        Returns the note's attempt with its notes as saved.
+        """
+        who = clean_name(author)
+        body = _note_text(text)
+        n = notes_table
+        with self._transaction("edit the note") as conn:
+            attempt_id = conn.scalar(sa.select(n.c.attempt_id).where(n.c.id == note_id))
+            if attempt_id is None:
+                raise NotFoundError(f"No note with id {note_id}.")
+            conn.execute(sa.update(n).where(n.c.id == note_id).values(text=body, author=who))
+            return self._load(conn, [attempt_id])[0]
+
+    def delete_note(self, note_id: int, author: str = "coach") -> Attempt:
+        """Delete that one note (nothing of it is kept) in one transaction; returns its attempt as saved.
+
+        `author`, who deletes it, is checked like any name but not recorded.
+        """
+        clean_name(author)
+        n = notes_table
+        with self._transaction("delete the note") as conn:
+            attempt_id = conn.scalar(sa.select(n.c.attempt_id).where(n.c.id == note_id))
+            if attempt_id is None:
+                raise NotFoundError(f"No note with id {note_id}.")
+            conn.execute(sa.delete(n).where(n.c.id == note_id))
+            return self._load(conn, [attempt_id])[0]
+
     # reading rows into Attempts
 
     def _select(self, conn: Connection, conditions: list[Any], limit: int | None = None) -> list[Attempt]:
@@ -584,10 +614,16 @@ class Store:
 # --- a coach's review, one part at a time, inside Store.save_review's transaction ----------------------
 
 
-def _add_note(conn: Connection, attempt_id: int, text: str, who: str) -> None:
+def _note_text(text: str) -> str:
+    """A note's text trimmed; a ValueError if nothing is left."""
     body = str(text or "").strip()
     if not body:
         raise ValueError("The note is empty.")
+    return body
+
+
+def _add_note(conn: Connection, attempt_id: int, text: str, who: str) -> None:
+    body = _note_text(text)
     conn.execute(
         sa.insert(notes_table).values(attempt_id=attempt_id, author=who, text=body, created_at=_now())
     )
