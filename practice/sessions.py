@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 import random
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from practice import progress
@@ -41,6 +41,7 @@ class Plan:
     # per question, its attempts in order, each as `answer()` last saved it (the page shows them from here)
     tries: dict[str, list[Attempt]] = field(default_factory=dict)
     note: str | None = None  # one sentence shown with the first question, e.g. from shortfall_note()
+    skipped: list[str] = field(default_factory=list)  # question ids passed over with Skip, in order
 
     @property
     def attempt_ids(self) -> dict[str, list[int]]:
@@ -54,8 +55,42 @@ class Plan:
     def finished(self) -> bool:
         return self.position >= len(self.question_ids)
 
+    @property
+    def answered(self) -> list[str]:
+        """Question ids with a scored attempt (a failed one still waits for an answer), in plan order."""
+        return [q for q in self.question_ids if any(a.status == "scored" for a in self.tries.get(q, []))]
+
+    @property
+    def unanswered(self) -> list[str]:
+        """Question ids neither answered nor skipped, in plan order."""
+        done = set(self.answered) | set(self.skipped)
+        return [q for q in self.question_ids if q not in done]
+
     def advance(self) -> None:
         self.position = min(self.position + 1, len(self.question_ids))
+
+    def skip(self) -> None:
+        """Past the current question without saving anything; it is listed as skipped."""
+        if self.current is not None and self.current not in self.skipped:
+            self.skipped.append(self.current)
+        self.advance()
+
+    def end(self) -> None:
+        self.position = len(self.question_ids)
+
+    def ended_early_note(self) -> str | None:
+        """One sentence when the session ended with questions neither answered nor skipped."""
+        if not self.finished or not self.unanswered:
+            return None
+        if not self.answered:
+            return "The session ended before any question was answered."
+        numbers = [str(self.question_ids.index(q) + 1) for q in self.unanswered]
+        which = (
+            f"questions {', '.join(numbers[:-1])} and {numbers[-1]}"
+            if len(numbers) > 1
+            else f"question {numbers[0]}"
+        )
+        return f"The session ended with {which} of {len(self.question_ids)} unanswered."
 
 
 def choose_questions(
@@ -107,6 +142,58 @@ def weak_questions(
 def start(store: Store, candidate: str, questions: Sequence[Question], note: str | None = None) -> Plan:
     who = store.candidate(candidate)
     return Plan(who.name, store.start_session(who), [q.id for q in questions], note=note)
+
+
+# --- a session in the page's address, so a reload or a reopened tab carries on with it ---------------
+
+
+class RestoreError(ValueError):
+    """A session link that cannot be resumed; the message is one sentence for the page."""
+
+
+def link(plan: Plan) -> dict[str, str]:
+    """The query parameters that resume `plan` (see `restore`): its id, question order, skips, end."""
+    params = {"session": plan.session_id, "q": ",".join(plan.question_ids)}
+    if plan.skipped:
+        params["skip"] = ",".join(plan.skipped)
+    if plan.finished:
+        params["end"] = "1"
+    return params
+
+
+def restore(store: Store, bank: Bank, params: Mapping[str, str]) -> Plan:
+    """The plan a `link()` describes, with its saved attempts, on the first question neither answered nor
+    skipped (or finished, if it was ended). The session must exist in `store`, which is known only from its
+    saved attempts: a session with no saved answer yet cannot be resumed. Every value is checked:
+    RestoreError otherwise."""
+    session_id = params.get("session", "")
+    order = [q for q in params.get("q", "").split(",") if q]
+    skipped = [q for q in params.get("skip", "").split(",") if q]
+    if not order or len(set(order)) != len(order) or not set(skipped) <= set(order):
+        raise RestoreError("This page's link does not describe a practice session: start a new one below.")
+    unknown = [q for q in order if q not in bank.questions]
+    if unknown:
+        raise RestoreError(
+            f"The question bank no longer has question {unknown[0]} of that session: start a new one below."
+        )
+    attempts = store.attempts(session_id=session_id) if 0 < len(session_id) <= 36 else []
+    if not attempts:
+        raise RestoreError(
+            "No saved answers were found for that session, so it cannot be resumed: start a new one below."
+        )
+    if any(a.question_id not in order for a in attempts):
+        raise RestoreError("This page's link does not match the saved session: start a new one below.")
+    tries: dict[str, list[Attempt]] = {}
+    for a in sorted(attempts, key=lambda a: (a.created_at, a.id)):
+        tries.setdefault(a.question_id, []).append(a)
+    plan = Plan(attempts[0].candidate.name, session_id, order, tries=tries, skipped=skipped)
+    plan.position = len(order) if params.get("end") == "1" else _first_open(plan)
+    return plan
+
+
+def _first_open(plan: Plan) -> int:
+    open_ = plan.unanswered
+    return plan.question_ids.index(open_[0]) if open_ else len(plan.question_ids)
 
 
 @dataclass(frozen=True)
@@ -216,6 +303,7 @@ class QuestionResult:
     attempts: int
     best: float | None
     last: float | None
+    skipped: bool = False  # passed over with Skip (it may hold a recording that was not heard)
 
 
 @dataclass(frozen=True)
@@ -229,8 +317,9 @@ class Summary:
         return sum(best) / len(best) if best else None
 
 
-def summarize(attempts: Sequence[Attempt]) -> Summary:
-    """The end-of-session view: each question's best and last coverage, and the points most often missed."""
+def summarize(attempts: Sequence[Attempt], skipped: Sequence[Question] = ()) -> Summary:
+    """The end-of-session view: each question's best and last coverage, and the points most often missed;
+    `skipped` questions are marked so, listed after the answered ones when they have no attempt."""
     by_question: dict[str, list[Attempt]] = {}
     for a in sorted(attempts, key=lambda a: a.created_at):
         by_question.setdefault(a.question_id, []).append(a)
@@ -247,4 +336,9 @@ def summarize(attempts: Sequence[Attempt]) -> Summary:
             for point, status in zip(a.key_points, a.key_point_statuses(), strict=False):
                 if status == "missed":
                     missed[point.key_point.text] += 1
+    skipped_ids = {q.id for q in skipped}
+    rows = [replace(r, skipped=r.question_id in skipped_ids) for r in rows]
+    rows += [
+        QuestionResult(q.id, q.question, 0, None, None, True) for q in skipped if q.id not in by_question
+    ]
     return Summary(rows, missed.most_common(5))

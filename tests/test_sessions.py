@@ -213,3 +213,107 @@ def test_fewer_matches_than_asked_is_said_in_one_sentence(
     asked: int, found: int, topics: list[str], expected: str | None
 ) -> None:
     assert sessions.shortfall_note(asked, found, track="Mine", level="basic", topics=topics) == expected
+
+
+# --- a session kept in the page's address: restored with its attempts; skipping; ending early ---
+
+
+def three(bank):
+    return [bank.get(q) for q in ("validation-set", "overfitting", "test-set")]
+
+
+def test_a_link_restores_the_plan_on_the_first_question_neither_answered_nor_skipped(bank, store, scorer):
+    q1, q2, q3 = three(bank)
+    plan = sessions.start(store, "Ada", [q1, q2, q3])
+    sessions.answer(store, plan, q1, text="i am not sure", scorer=scorer)
+    sessions.answer(store, plan, q1, text="data held out from training", scorer=scorer)
+    plan.advance()
+    plan.skip()
+    params = sessions.link(plan)
+    assert params == {
+        "session": plan.session_id,
+        "q": "validation-set,overfitting,test-set",
+        "skip": "overfitting",
+    }
+    restored = sessions.restore(store, bank, params)
+    assert restored.candidate == "Ada" and restored.session_id == plan.session_id
+    assert restored.question_ids == plan.question_ids and restored.skipped == ["overfitting"]
+    assert restored.tries == plan.tries and restored.current == "test-set"
+    assert sessions.link(restored) == params
+
+
+def test_a_restored_plan_stays_on_a_question_whose_answer_failed(bank, store, scorer):
+    q1, q2, _ = three(bank)
+    plan = sessions.start(store, "Ada", [q1, q2])
+    sessions.answer(store, plan, q1, audio=WAV, transcriber=FakeTranscriber(None), scorer=scorer)
+    restored = sessions.restore(store, bank, sessions.link(plan))
+    assert restored.current == "validation-set" and restored.tries["validation-set"][0].status == "failed"
+
+
+def test_an_ended_session_is_restored_ended(bank, store, scorer):
+    q1, q2, _ = three(bank)
+    plan = sessions.start(store, "Ada", [q1, q2])
+    sessions.answer(store, plan, q1, text="data held out from training", scorer=scorer)
+    plan.end()
+    assert sessions.link(plan)["end"] == "1"
+    assert sessions.restore(store, bank, sessions.link(plan)).finished
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"q": ""}, "does not describe a practice session"),
+        ({"q": "validation-set,validation-set"}, "does not describe a practice session"),
+        ({"skip": "attention"}, "does not describe a practice session"),
+        ({"q": "validation-set,no-such-question"}, "no longer has question no-such-question"),
+        ({"session": "0" * 32}, "No saved answers were found for that session"),
+        ({"session": "x" * 5000}, "No saved answers were found for that session"),
+        ({"session": ""}, "No saved answers were found for that session"),
+        ({"q": "overfitting"}, "does not match the saved session"),  # its answer is to another question
+    ],
+)
+def test_a_link_that_cannot_be_resumed_is_one_sentence(bank, store, scorer, change, expected):
+    q1, q2, _ = three(bank)
+    plan = sessions.start(store, "Ada", [q1, q2])
+    sessions.answer(store, plan, q1, text="data held out from training", scorer=scorer)
+    with pytest.raises(sessions.RestoreError, match=expected) as caught:
+        sessions.restore(store, bank, {**sessions.link(plan), **change})
+    assert str(caught.value).count(".") == 1 and str(caught.value).endswith("start a new one below.")
+
+
+def test_a_session_with_no_saved_answer_cannot_be_resumed(bank, store):
+    plan = sessions.start(store, "Ada", three(bank))
+    with pytest.raises(sessions.RestoreError, match="No saved answers"):
+        sessions.restore(store, bank, sessions.link(plan))
+
+
+def test_skip_moves_on_without_saving_and_the_summary_marks_it(bank, store, scorer):
+    q1, q2, q3 = three(bank)
+    plan = sessions.start(store, "Ada", [q1, q2, q3])
+    plan.skip()
+    assert plan.current == "overfitting" and plan.skipped == ["validation-set"] and store.attempts() == []
+    sessions.answer(store, plan, q2, text="no idea at all", scorer=scorer)
+    plan.advance()
+    plan.skip()
+    assert plan.finished and plan.ended_early_note() is None
+    summary = sessions.summarize(store.attempts(session_id=plan.session_id), [q1, q3])
+    assert [(r.question_id, r.attempts, r.skipped) for r in summary.questions] == [
+        ("overfitting", 1, False),
+        ("validation-set", 0, True),
+        ("test-set", 0, True),
+    ]
+    assert summary.average == 0
+
+
+def test_ending_on_an_unanswered_question_is_one_sentence(bank, store, scorer):
+    q1, q2, q3 = three(bank)
+    plan = sessions.start(store, "Ada", [q1, q2])
+    plan.end()
+    assert plan.ended_early_note() == "The session ended before any question was answered."
+    plan = sessions.start(store, "Ada", [q1, q2, q3])
+    sessions.answer(store, plan, q1, text="data held out from training", scorer=scorer)
+    plan.advance()
+    plan.end()
+    assert plan.ended_early_note() == "The session ended with questions 2 and 3 of 3 unanswered."
+    plan.skipped.append("overfitting")
+    assert plan.ended_early_note() == "The session ended with question 3 of 3 unanswered."
