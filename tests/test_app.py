@@ -420,3 +420,41 @@ def test_review_date_filter(env, bank):
     at.date_input[0].set_value((today - timedelta(days=7), today))
     at = at.run()
     assert "1 attempt(s)" in page_text(at) and list(at.dataframe[0].value["question"]) == ["test-set"]
+
+
+# --- a session kept in the address ---
+
+
+def test_a_reload_resumes_the_session_from_the_address(env, bank):
+    at = start_practice(app(), count=2, topics=["evaluation"])
+    first, second = plan(at).question_ids
+    at = type_answer(at, bank.get(first).model_answer)
+    params = dict(at.query_params)
+    assert params == {"session": plan(at).session_id, "q": f"{first},{second}"}
+    reloaded = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    reloaded.query_params.update(params)
+    reloaded = reloaded.run()  # a new browser session: nothing in its state
+    assert not reloaded.exception
+    assert "Question 2 of 2" in reloaded.caption[0].value and "Ada" in reloaded.caption[0].value
+    resumed = plan(reloaded)
+    assert resumed.current == second and [a.id for a in resumed.tries[first]] == plan(at).attempt_ids[first]
+    reloaded = type_answer(reloaded, "no idea")
+    reloaded = click(reloaded, "Finish")
+    assert len(reloaded.dataframe[0].value) == 2 and reloaded.query_params["end"] == "1"
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"session": "0" * 32, "q": "validation-set"}, "No saved answers were found for that session"),
+        ({"session": "0" * 32, "q": "<b>x</b>"}, "no longer has question"),
+        ({"session": "0" * 32}, "does not describe a practice session"),
+    ],
+)
+def test_a_session_link_that_cannot_be_resumed_is_one_sentence_and_the_setup_form(env, params, expected):
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update(params)
+    at = at.run()
+    assert not at.exception
+    assert expected in at.info[0].value and at.text_input(key="setup-name")
+    assert "plan" not in at.session_state and not at.query_params

@@ -20,6 +20,16 @@ state.setdefault("candidate", "")
 state.setdefault("track", next(iter(bank.tracks)))
 state.setdefault("level", LEVELS[0])
 state.setdefault("speech_rate", 165)
+# The session is kept in the address (sessions.link) too: a reload or a reopened tab carries on with it.
+if "plan" not in state and "session" in st.query_params:
+    try:
+        state["plan"] = sessions.restore(store, bank, st.query_params.to_dict())
+        state["candidate"] = state["plan"].candidate
+    except sessions.RestoreError as exc:
+        st.info(escape_markdown(str(exc)))
+        st.query_params.clear()
+if "plan" in state and st.query_params.to_dict() != sessions.link(state["plan"]):
+    st.query_params.from_dict(sessions.link(state["plan"]))
 
 
 def setup() -> None:
