@@ -303,6 +303,75 @@ def test_a_review_that_cannot_be_saved_keeps_the_note_in_its_box(env, bank, monk
     assert any("database is locked" in e.value for e in at.error)
 
 
+def review_with_notes(bank, *notes: str) -> AppTest:
+    """The Review page of one attempt with these coach notes (ids 1, 2, ...)."""
+    seed(bank, datetime.now(UTC), answers={"validation-set": "data held out from training"})
+    with open_store() as store:
+        for note in notes:
+            store.save_review(1, note=note, author="Sam")
+    at = app()
+    at.switch_page("views/review.py")
+    return at.run()
+
+
+def test_a_coach_edits_a_note_and_sees_the_new_text(env, bank):
+    at = review_with_notes(bank, "Mention tuning", "Good start")
+    at = at.button(key="note-edit-1").click().run()
+    assert at.text_area(key="note-text-1").value == "Mention tuning"
+    at.text_area(key="note-text-1").input("Mention tuning <b>and</b> the test set")
+    at = at.button(key="note-save-1").click().run()
+    assert not at.exception and not at.error
+    shown = page_text(at)
+    assert "Mention tuning \\<b\\>and\\</b\\> the test set" in shown and "<b>" not in shown
+    assert "> Good start" in shown
+    with open_store() as store:
+        (attempt,) = store.attempts()
+    assert [n.text for n in attempt.notes] == ["Mention tuning <b>and</b> the test set", "Good start"]
+
+
+def test_an_empty_edit_is_refused_and_stays_in_its_box(env, bank):
+    at = review_with_notes(bank, "Mention tuning")
+    at = at.button(key="note-edit-1").click().run()
+    at.text_area(key="note-text-1").input("   ")
+    at = at.button(key="note-save-1").click().run()
+    assert [e.value for e in at.error] == ["The note is empty."]
+    assert at.text_area(key="note-text-1").value == "   "
+    at = at.button(key="note-cancel-1").click().run()
+    assert "> Mention tuning" in page_text(at) and not at.error
+
+
+def test_a_coach_deletes_a_note_after_confirming_and_it_leaves_page_and_export(env, bank, monkeypatch):
+    exports: dict[str | None, bytes] = {}  # what the page offers to download, by file name
+    real = MemoryMediaFileStorage.load_and_get_id
+
+    def spy(self, data, mimetype, kind, filename=None):
+        exports[filename] = data if isinstance(data, bytes) else str(data).encode()
+        return real(self, data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", spy)
+    at = review_with_notes(bank, "Mention tuning", "Good start")
+    at = at.button(key="note-delete-1").click().run()
+    assert any("Delete this note?" in w.value for w in at.warning)
+    with open_store() as store:
+        assert len(store.attempt(1).notes) == 2  # nothing is deleted before the confirmation
+    at = at.button(key="note-cancel-1").click().run()
+    assert "> Mention tuning" in page_text(at)
+    at = at.button(key="note-delete-1").click().run()
+    at = at.button(key="note-confirm-1").click().run()
+    assert not at.exception and not at.error
+    shown = page_text(at)
+    assert "Mention tuning" not in shown and "> Good start" in shown
+    with open_store() as store:
+        (attempt,) = store.attempts()
+    assert [n.text for n in attempt.notes] == ["Good start"]
+    exports.clear()
+    at = at.run()
+    (markdown,) = [data.decode() for name, data in exports.items() if name and name.endswith(".md")]
+    (csv_text,) = [data.decode() for name, data in exports.items() if name and name.endswith(".csv")]
+    assert "Good start" in markdown and "Mention tuning" not in markdown
+    assert "Good start" in csv_text and "Mention tuning" not in csv_text
+
+
 def test_a_session_export_is_named_after_the_candidate_and_day(env, bank, monkeypatch):
     names: list[str | None] = []
     real = MemoryMediaFileStorage.load_and_get_id
@@ -458,3 +527,43 @@ def test_a_session_link_that_cannot_be_resumed_is_one_sentence_and_the_setup_for
     assert not at.exception
     assert expected in at.info[0].value and at.text_input(key="setup-name")
     assert "plan" not in at.session_state and not at.query_params
+
+
+# --- skipping a question; ending a session early ---
+
+
+def test_skip_moves_on_without_saving_and_the_summary_lists_it_as_skipped(env, bank):
+    at = start_practice(app(), count=2, topics=["evaluation"])
+    first, _ = plan(at).question_ids
+    at.button(key="skip").click()
+    at = at.run()
+    assert not at.exception and "Question 2 of 2" in at.caption[0].value
+    assert at.query_params["skip"] == first
+    with open_store() as store:
+        assert store.attempts() == []
+    at = type_answer(at, "no idea")
+    at = click(at, "Finish")
+    rows = at.dataframe[0].value
+    assert list(rows["skipped"]) == ["", "skipped"] and list(rows["attempts"]) == [1, 0]
+    assert rows["question"][1] == bank.get(first).question
+
+
+def test_ending_on_an_unanswered_question_says_so(env, bank):
+    at = start_practice(app(), count=2, topics=["evaluation"])
+    at.button(key="end-session").click()
+    at = at.run()
+    assert not at.exception and at.title[0].value == "Session summary"
+    assert at.info[0].value == "The session ended before any question was answered."
+    assert not at.dataframe
+    at.button(key="start-another").click()
+    at = at.run()
+    assert at.text_input(key="setup-name") and not at.query_params
+
+
+def test_ending_after_an_answer_names_the_questions_left_unanswered(env, bank):
+    at = start_practice(app(), count=2, topics=["evaluation"])
+    at = type_answer(at, "no idea")
+    at.button(key="end-session").click()
+    at = at.run()
+    assert at.info[0].value == "The session ended with question 2 of 2 unanswered."
+    assert len(at.dataframe[0].value) == 1

@@ -154,6 +154,9 @@ def ask(plan: sessions.Plan) -> None:
         with typed, st.form(f"typed-{round_key}"):
             text = st.text_area("Type your answer", height=150)
             typed_sent = st.form_submit_button("Submit answer")
+        st.button(
+            "Skip", key="skip", on_click=skip, args=(plan,), help="On to the next question, unanswered."
+        )
 
         submission = state.get("pending")
         if submission is None and recording is not None:
@@ -187,6 +190,22 @@ def ask(plan: sessions.Plan) -> None:
         plan.advance()
         state.pop("retry", None)
         st.rerun()
+
+
+def skip(plan: sessions.Plan) -> None:
+    plan.skip()
+    for key in ("retry", "pending", "refused"):  # an unsaved answer belongs to the question skipped
+        state.pop(key, None)
+
+
+def end(plan: sessions.Plan) -> None:
+    plan.end()
+    state.pop("pending", None)
+
+
+def start_another() -> None:
+    state.pop("plan", None)
+    st.query_params.clear()
 
 
 def judge(plan: sessions.Plan, question: Question, submission: dict[str, Any]) -> None:
@@ -231,29 +250,32 @@ def judge(plan: sessions.Plan, question: Question, submission: dict[str, Any]) -
 
 def summary(plan: sessions.Plan) -> None:
     st.title("Session summary")
-    result = sessions.summarize(store.attempts(session_id=plan.session_id))
+    if note := plan.ended_early_note():
+        st.info(note)
+    skipped = [bank.questions[q] for q in plan.skipped if q in bank.questions]
+    result = sessions.summarize(store.attempts(session_id=plan.session_id), skipped)
     if result.average is not None:
         st.metric("Average best coverage", f"{result.average:.0f}/100")
-    st.dataframe(
-        [
-            {
-                "question": r.question or r.question_id,
-                "attempts": r.attempts,
-                "best": None if r.best is None else round(r.best),
-                "last": None if r.last is None else round(r.last),
-            }
-            for r in result.questions
-        ],
-        hide_index=True,
-        width="stretch",
-    )
+    if result.questions:
+        st.dataframe(
+            [
+                {
+                    "question": r.question or r.question_id,
+                    "attempts": r.attempts,
+                    "best": None if r.best is None else round(r.best),
+                    "last": None if r.last is None else round(r.last),
+                    "skipped": "skipped" if r.skipped else "",
+                }
+                for r in result.questions
+            ],
+            hide_index=True,
+            width="stretch",
+        )
     if result.most_missed:
         st.markdown("**Points most often missed**")
         for text, times in result.most_missed:
             st.markdown(f"- {escape_markdown(text)} ({times}×)")
-    if st.button("Start another session", type="primary"):
-        state.pop("plan", None)
-        st.rerun()
+    st.button("Start another session", type="primary", key="start-another", on_click=start_another)
 
 
 plan = state.get("plan")
@@ -264,6 +286,4 @@ elif plan.finished:
 else:
     ask(plan)
     with st.sidebar:
-        if st.button("End session"):
-            plan.position = len(plan.question_ids)
-            st.rerun()
+        st.button("End session", key="end-session", on_click=end, args=(plan,))
