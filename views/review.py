@@ -1,4 +1,5 @@
-"""Coach review: every saved attempt, filtered; audio, transcript, scores; notes, overrides, exports."""
+"""Coach review: every saved attempt, filtered; audio, transcript, scores; notes added, edited or deleted;
+overrides; exports."""
 
 from __future__ import annotations
 
@@ -9,7 +10,14 @@ import streamlit as st
 from practice import sessions
 from practice.bank import LEVELS, UnknownQuestionError
 from practice.markdown import escape_markdown
-from practice.storage import KEY_POINT_STATUSES, StorageError, export_csv, export_markdown, export_stem
+from practice.storage import (
+    KEY_POINT_STATUSES,
+    NotFoundError,
+    StorageError,
+    export_csv,
+    export_markdown,
+    export_stem,
+)
 from views import widgets
 
 bank, store = widgets.open_bank_and_store()
@@ -114,12 +122,72 @@ if attempt.status != "scored" and question is not None and st.button("Score agai
         )
         st.rerun()
 
+
+def coach_name() -> str:
+    """The name in the review form's "Your name" box, as last saved, else the session's coach."""
+    state = st.session_state
+    return str(state.get("coach-name") or "").strip() or state.get("coach") or "coach"
+
+
+def change_note(note, change: str) -> None:
+    """The note controls' callback: "edit", "delete" (asks first), "save", "confirm" (deletes) or "cancel"."""
+    state = st.session_state
+    state.pop("note-error", None)
+    if change in ("edit", "delete"):
+        state["note-changing"] = (note.id, change)
+        if change == "edit":
+            state[f"note-text-{note.id}"] = note.text
+        return
+    if change == "cancel":
+        state.pop("note-changing", None)
+        return
+    try:
+        if change == "save":
+            store.edit_note(note.id, state[f"note-text-{note.id}"], author=coach_name())
+        else:
+            store.delete_note(note.id, author=coach_name())
+    except (StorageError, NotFoundError, ValueError) as exc:  # the edit stays in its box to retry
+        state["note-error"] = widgets.error_text(exc)
+        if isinstance(exc, NotFoundError):  # another coach deleted it: nothing left to retry
+            state.pop("note-changing", None)
+    else:
+        state.pop("note-changing", None)
+
+
+def render_note(note) -> None:
+    """One note: its text, or the box editing it, or the question whether to delete it; and its buttons."""
+    changing = st.session_state.get("note-changing")
+    if changing == (note.id, "edit"):
+        st.text_area("Edit the note", key=f"note-text-{note.id}")
+        buttons = [
+            ("Save note", f"note-save-{note.id}", "save"),
+            ("Cancel", f"note-cancel-{note.id}", "cancel"),
+        ]
+    else:
+        st.markdown(
+            f"> {escape_markdown(note.text)}  \n— {escape_markdown(note.author)}, "
+            f"{note.created_at.astimezone():%Y-%m-%d %H:%M}"
+        )
+        if changing == (note.id, "delete"):
+            st.warning("Delete this note? This cannot be undone.")
+            buttons = [
+                ("Yes, delete it", f"note-confirm-{note.id}", "confirm"),
+                ("Keep it", f"note-cancel-{note.id}", "cancel"),
+            ]
+        else:
+            buttons = [
+                ("Edit", f"note-edit-{note.id}", "edit"),
+                ("Delete", f"note-delete-{note.id}", "delete"),
+            ]
+    for column, (label, key, change) in zip(st.columns(8), buttons, strict=False):
+        column.button(label, key=key, on_click=change_note, args=(note, change))
+
+
 st.markdown("#### Coach")
 for note in attempt.notes:
-    st.markdown(
-        f"> {escape_markdown(note.text)}  \n— {escape_markdown(note.author)}, "
-        f"{note.created_at.astimezone():%Y-%m-%d %H:%M}"
-    )
+    render_note(note)
+if error := st.session_state.pop("note-error", None):
+    st.error(escape_markdown(error))
 AUTO = "automatic"
 
 
