@@ -163,8 +163,7 @@ def link(plan: Plan) -> dict[str, str]:
 
 def restore(store: Store, bank: Bank, params: Mapping[str, str]) -> Plan:
     """The plan a `link()` describes, with its saved attempts, on the first question neither answered nor
-    skipped (or finished, if it was ended). The session must exist in `store`, which is known only from its
-    saved attempts: a session with no saved answer yet cannot be resumed. Every value is checked:
+    skipped (or finished, if it was ended). The session must exist in `store`. Every value is checked:
     RestoreError otherwise."""
     session_id = params.get("session", "")
     order = [q for q in params.get("q", "").split(",") if q]
@@ -176,17 +175,16 @@ def restore(store: Store, bank: Bank, params: Mapping[str, str]) -> Plan:
         raise RestoreError(
             f"The question bank no longer has question {unknown[0]} of that session: start a new one below."
         )
-    attempts = store.attempts(session_id=session_id) if 0 < len(session_id) <= 36 else []
-    if not attempts:
-        raise RestoreError(
-            "No saved answers were found for that session, so it cannot be resumed: start a new one below."
-        )
+    candidate = store.session_candidate(session_id) if 0 < len(session_id) <= 36 else None
+    if candidate is None:
+        raise RestoreError("That practice session was not found: start a new one below.")
+    attempts = store.attempts(session_id=session_id)
     if any(a.question_id not in order for a in attempts):
         raise RestoreError("This page's link does not match the saved session: start a new one below.")
     tries: dict[str, list[Attempt]] = {}
     for a in sorted(attempts, key=lambda a: (a.created_at, a.id)):
         tries.setdefault(a.question_id, []).append(a)
-    plan = Plan(attempts[0].candidate.name, session_id, order, tries=tries, skipped=skipped)
+    plan = Plan(candidate, session_id, order, tries=tries, skipped=skipped)
     plan.position = len(order) if params.get("end") == "1" else _first_open(plan)
     return plan
 

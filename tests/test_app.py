@@ -515,7 +515,7 @@ def test_a_reload_resumes_the_session_from_the_address(env, bank):
 @pytest.mark.parametrize(
     ("params", "expected"),
     [
-        ({"session": "0" * 32, "q": "validation-set"}, "No saved answers were found for that session"),
+        ({"session": "0" * 32, "q": "validation-set"}, "That practice session was not found"),
         ({"session": "0" * 32, "q": "<b>x</b>"}, "no longer has question"),
         ({"session": "0" * 32}, "does not describe a practice session"),
     ],

@@ -266,9 +266,9 @@ def test_an_ended_session_is_restored_ended(bank, store, scorer):
         ({"q": "validation-set,validation-set"}, "does not describe a practice session"),
         ({"skip": "attention"}, "does not describe a practice session"),
         ({"q": "validation-set,no-such-question"}, "no longer has question no-such-question"),
-        ({"session": "0" * 32}, "No saved answers were found for that session"),
-        ({"session": "x" * 5000}, "No saved answers were found for that session"),
-        ({"session": ""}, "No saved answers were found for that session"),
+        ({"session": "0" * 32}, "That practice session was not found"),
+        ({"session": "x" * 5000}, "That practice session was not found"),
+        ({"session": ""}, "That practice session was not found"),
         ({"q": "overfitting"}, "does not match the saved session"),  # its answer is to another question
     ],
 )
@@ -281,10 +281,10 @@ def test_a_link_that_cannot_be_resumed_is_one_sentence(bank, store, scorer, chan
     assert str(caught.value).count(".") == 1 and str(caught.value).endswith("start a new one below.")
 
 
-def test_a_session_with_no_saved_answer_cannot_be_resumed(bank, store):
+def test_a_session_with_no_saved_answer_yet_resumes_on_its_first_question(bank, store):
     plan = sessions.start(store, "Ada", three(bank))
-    with pytest.raises(sessions.RestoreError, match="No saved answers"):
-        sessions.restore(store, bank, sessions.link(plan))
+    restored = sessions.restore(store, bank, sessions.link(plan))
+    assert (restored.candidate, restored.question_ids, restored.position) == ("Ada", plan.question_ids, 0)
 
 
 def test_skip_moves_on_without_saving_and_the_summary_marks_it(bank, store, scorer):

@@ -352,6 +352,15 @@ class Store:
             )
         return session_id
 
+    def session_candidate(self, session_id: str) -> str | None:
+        """The name of the candidate a session was started for; None if there is no such session."""
+        with self._transaction("read the session", write=False) as conn:
+            return conn.execute(
+                sa.select(candidates_table.c.name)
+                .join(sessions_table, sessions_table.c.candidate_id == candidates_table.c.id)
+                .where(sessions_table.c.id == session_id)
+            ).scalar_one_or_none()
+
     # attempts
 
     def add_attempt(
