@@ -567,9 +567,7 @@ class Store:
         body = _note_text(text)
         n = notes_table
         with self._transaction("edit the note") as conn:
-            attempt_id = conn.scalar(sa.select(n.c.attempt_id).where(n.c.id == note_id))
-            if attempt_id is None:
-                raise NotFoundError(f"No note with id {note_id}.")
+            attempt_id = _note_attempt(conn, note_id)
             conn.execute(sa.update(n).where(n.c.id == note_id).values(text=body, author=who))
             return self._load(conn, [attempt_id])[0]
 
@@ -579,12 +577,9 @@ class Store:
         `author`, who deletes it, is checked like any name but not recorded.
         """
         clean_name(author)
-        n = notes_table
         with self._transaction("delete the note") as conn:
-            attempt_id = conn.scalar(sa.select(n.c.attempt_id).where(n.c.id == note_id))
-            if attempt_id is None:
-                raise NotFoundError(f"No note with id {note_id}.")
-            conn.execute(sa.delete(n).where(n.c.id == note_id))
+            attempt_id = _note_attempt(conn, note_id)
+            conn.execute(sa.delete(notes_table).where(notes_table.c.id == note_id))
             return self._load(conn, [attempt_id])[0]
 
     # reading rows into Attempts
@@ -629,6 +624,14 @@ def _note_text(text: str) -> str:
     if not body:
         raise ValueError("The note is empty.")
     return body
+
+
+def _note_attempt(conn: Connection, note_id: int) -> int:
+    """The id of the attempt a note belongs to; NotFoundError if there is no such note."""
+    attempt_id = conn.scalar(sa.select(notes_table.c.attempt_id).where(notes_table.c.id == note_id))
+    if attempt_id is None:
+        raise NotFoundError(f"No note with id {note_id}.")
+    return attempt_id
 
 
 def _add_note(conn: Connection, attempt_id: int, text: str, who: str) -> None:
