@@ -5,7 +5,7 @@ The CLI, the app and batch grading all go through here, so an answer is judged t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -75,9 +75,21 @@ def assess_text(question: Question, text: str, scorer: CoverageScorer | None = N
 def assess_transcript(
     question: Question, transcript: Transcript, scorer: CoverageScorer | None = None
 ) -> Assessment:
-    """Scoring a transcript already made, e.g. re-scoring a saved attempt."""
+    """Scoring a transcript already made, e.g. re-scoring a saved attempt.
+
+    A transcript corrected by hand is scored on its corrected words, but how it was said (pace, pauses,
+    fillers) is measured on the words heard, which are the audio's; only the domain terms used are read
+    from the corrected words, since they are words, not timing.
+    """
     score = (scorer or default_scorer()).score(question, transcript.text)
-    delivery = measure_delivery(transcript.words, transcript.duration, domain_terms(question))
+    terms = domain_terms(question)
+    heard = transcript.heard
+    delivery = measure_delivery(heard.words, heard.duration, terms)
+    if transcript.original is not None:
+        meant = measure_delivery(transcript.words, heard.duration, terms)
+        delivery = replace(
+            delivery, domain_terms_used=meant.domain_terms_used, domain_terms_missed=meant.domain_terms_missed
+        )
     return Assessment(question, transcript.text, score, transcript, delivery)
 
 

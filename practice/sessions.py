@@ -66,6 +66,13 @@ class Plan:
         done = set(self.answered) | set(self.skipped)
         return [q for q in self.question_ids if q not in done]
 
+    def update(self, attempt: Attempt) -> None:
+        """Put an attempt saved again (e.g. corrected by `correct`) in place of the one in `tries`."""
+        tries = self.tries.get(attempt.question_id, [])
+        for i, saved in enumerate(tries):
+            if saved.id == attempt.id:
+                tries[i] = attempt
+
     def advance(self) -> None:
         self.position = min(self.position + 1, len(self.question_ids))
 
@@ -273,6 +280,61 @@ def judge(
         return Outcome(store.set_failed(attempt.id, reason), None, reason)
     saved_attempt = store.set_result(attempt.id, assessment.score, delivery=assessment.delivery)
     return Outcome(saved_attempt, assessment)
+
+
+class CorrectionError(ValueError):
+    """A transcript correction that cannot be used; the message is one sentence for the page."""
+
+
+MAX_CORRECTION_WORDS = 3000  # ten minutes of fast speech; more is not a correction of one answer
+
+
+def correct(
+    store: Store,
+    attempt: Attempt,
+    question: Question,
+    text: str,
+    *,
+    by: str | None = None,
+    scorer: CoverageScorer | None = None,
+) -> Outcome:
+    """Re-score a spoken attempt from its transcript as corrected by hand (`by`, the candidate by default).
+
+    The words first heard stay in the saved transcript (`Transcript.original`, kept across corrections)
+    and the recording stays too; the score is made again from the corrected words by the same scorer,
+    while pace, pauses and fillers stay as the audio gave them (see `assess_transcript`). CorrectionError
+    (one sentence) when there is nothing to correct or the text cannot be scored: the attempt is then left
+    as it was, as it is on a StorageError.
+    """
+    transcript = attempt.transcript
+    if transcript is None:
+        raise CorrectionError("Only a spoken answer's transcript can be corrected: answer again instead.")
+    if attempt.question_id != question.id:
+        raise ValueError(f"Attempt {attempt.id} answers {attempt.question_id}, not {question.id}.")
+    words = text.split()
+    if not words:
+        raise CorrectionError("The corrected transcript is empty: write the words you said, then save.")
+    if len(words) > MAX_CORRECTION_WORDS:
+        raise CorrectionError(
+            f"The corrected transcript is too long ({len(words)} words; at most {MAX_CORRECTION_WORDS}): "
+            "correct the words that were misheard, not the whole answer."
+        )
+    if words == [w.text for w in transcript.words]:
+        raise CorrectionError("Nothing was changed: edit the words that were misheard, then save.")
+    corrected = transcript.corrected(" ".join(words), by=by or attempt.candidate.name)
+    try:
+        assessment = assess_transcript(question, corrected, scorer)
+    except EmptyAnswerError as exc:
+        raise CorrectionError(
+            "The corrected transcript has no words to score: write the words you said, then save."
+        ) from exc
+    except Exception as exc:  # a bug or a model failure: the attempt stays as it was saved
+        log.exception("re-scoring attempt %s from its corrected transcript failed", attempt.id)
+        raise CorrectionError(
+            f"Scoring the corrected transcript failed ({exc.__class__.__name__}); nothing was changed."
+        ) from exc
+    saved = store.set_result(attempt.id, assessment.score, transcript=corrected, delivery=assessment.delivery)
+    return Outcome(saved, assessment)
 
 
 @dataclass(frozen=True)

@@ -567,3 +567,53 @@ def test_ending_after_an_answer_names_the_questions_left_unanswered(env, bank):
     at = at.run()
     assert at.info[0].value == "The session ended with question 2 of 2 unanswered."
     assert len(at.dataframe[0].value) == 1
+
+
+# --- correcting a spoken answer's transcript ---
+
+
+def record(at: AppTest, wav: bytes = ANSWER_WAV) -> AppTest:
+    """Record an answer through the page's recorder and send it."""
+    at.audio_input[0].set_value(("answer.wav", wav, "audio/wav"))
+    return at.run()
+
+
+def test_a_corrected_transcript_is_scored_again_with_the_change_shown(env, bank):
+    env.text = "the model memorises noise in the training data"  # the recogniser missed the end
+    at = record(start_practice(app(), topics=["generalisation"]))
+    assert at.metric[0].value == "70/100"
+    assert at.text_area(key="correct-text").value == env.text
+    at.text_area(key="correct-text").input(
+        "the model memorises noise in the training data so it does <i>badly</i> on new data"
+    )
+    at = at.button(key="correct-save").click().run()
+    assert not at.exception and not at.error
+    assert at.metric[0].value == "100/100"
+    assert "Scored again from your corrected transcript: 70 → 100." in [s.value for s in at.success]
+    shown = page_text(at)
+    assert escape_markdown("Corrected: “so it does <i>badly</i> on new data” added.") in shown
+    assert "<i>" not in shown.replace("\\<i\\>", "")
+    assert len(at.get("audio")) == 2  # the recording is still there
+    with open_store() as store:
+        (saved,) = store.attempts()
+    assert saved.answer_text.endswith("<i>badly</i> on new data") and saved.transcript.heard.text == env.text
+    assert plan(at).tries["overfitting"] == [saved]
+
+
+def test_an_empty_correction_is_one_sentence_and_keeps_the_attempt(env, bank):
+    at = record(start_practice(app(), topics=["generalisation"]))
+    at.text_area(key="correct-text").input("   ")
+    at = at.button(key="correct-save").click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        escape_markdown("The corrected transcript is empty: write the words you said, then save.")
+    ]
+    with open_store() as store:
+        (saved,) = store.attempts()
+    assert saved.transcript.original is None and saved.answer_text == env.text
+
+
+def test_a_typed_answer_has_no_transcript_box(env, bank):
+    at = start_practice(app(), topics=["generalisation"])
+    at = type_answer(at, "the model memorises noise")
+    assert at.metric[0].label == "Coverage" and not at.text_area

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from practice import sessions
-from practice.assess import follow_up, said_at
-from practice.bank import load_bank
+from practice.assess import assess_transcript, follow_up, said_at
+from practice.bank import KeyPoint, load_bank, make_question
 from practice.scoring.coverage import CoverageScorer
-from practice.storage import open_store
+from practice.storage import export_csv, export_markdown, open_store
 from tests.audio import encode, tone
 from tests.conftest import BANK, FakeEmbedder, FakeTranscriber, write
 
@@ -317,3 +319,109 @@ def test_ending_on_an_unanswered_question_is_one_sentence(bank, store, scorer):
     assert plan.ended_early_note() == "The session ended with questions 2 and 3 of 3 unanswered."
     plan.skipped.append("overfitting")
     assert plan.ended_early_note() == "The session ended with question 3 of 3 unanswered."
+
+
+# --- a transcript corrected by hand: scored again from the words meant, the words heard kept ---
+
+
+def misheard(bank, store, scorer, heard="beta help doubt from raining and used to tune hyperparameters"):
+    question = bank.get("validation-set")
+    plan = sessions.start(store, "Ada", [question])
+    outcome = sessions.answer(
+        store, plan, question, audio=WAV, scorer=scorer, transcriber=FakeTranscriber(heard)
+    )
+    return plan, question, outcome.attempt
+
+
+def test_a_corrected_transcript_is_scored_again_and_the_words_heard_are_kept(bank, store, scorer):
+    plan, question, before = misheard(bank, store, scorer)
+    meant = "data held out from training and used to tune hyperparameters and to choose models"
+    outcome = sessions.correct(store, before, question, meant, scorer=scorer)
+    after = store.attempt(before.id)
+    assert after == outcome.attempt and after.status == "scored"
+    assert after.answer_text == meant and after.transcript.text == meant
+    assert after.transcript.heard.text == before.transcript.text and after.transcript.corrected_by == "Ada"
+    assert after.coverage > before.coverage
+    assert after.score == scorer.score(question, meant)  # the same scorer, the same question
+    assert store.audio(after.id) == (WAV, "audio/wav")  # the recording stays
+    # how it was said is the audio's (10 words heard, not the 13 written): the same pace, pauses and fillers
+    was, now = before.delivery, after.delivery
+    assert now.word_count == was.word_count == 10
+    assert (now.pace, now.fillers, now.long_pauses) == (was.pace, was.fillers, was.long_pauses)
+    assert now.wpm == pytest.approx(was.wpm)
+    assert now.longest_pause.duration == pytest.approx(was.longest_pause.duration)
+    plan.update(outcome.attempt)
+    assert plan.tries[question.id] == [after]
+
+
+def test_a_corrected_attempt_scored_again_later_stays_corrected(bank, store, scorer):
+    _, question, before = misheard(bank, store, scorer)
+    meant = "data held out from training and used to tune hyperparameters"
+    corrected = sessions.correct(store, before, question, meant, scorer=scorer).attempt
+    recogniser = FakeTranscriber("something else")
+    again = sessions.judge(store, corrected, question, scorer=scorer, transcriber=recogniser)
+    assert recogniser.calls == 0 and again.attempt.answer_text == meant
+    assert again.attempt.coverage == corrected.coverage and again.attempt.delivery == corrected.delivery
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("   ", "The corrected transcript is empty"),
+        ("beta help doubt from raining and used to tune hyperparameters", "Nothing was changed"),
+        ("word " * (sessions.MAX_CORRECTION_WORDS + 1), r"too long \(3001 words; at most 3000\)"),
+        ("um uh", "has no words to score"),
+    ],
+)
+def test_a_correction_that_cannot_be_used_is_one_sentence_and_changes_nothing(
+    bank, store, scorer, text, expected
+):
+    _, question, before = misheard(bank, store, scorer)
+    with pytest.raises(sessions.CorrectionError, match=expected):
+        sessions.correct(store, before, question, text, scorer=scorer)
+    assert store.attempt(before.id) == before
+
+
+def test_a_typed_answer_has_no_transcript_to_correct(bank, store, scorer):
+    question = bank.get("validation-set")
+    plan = sessions.start(store, "Ada", [question])
+    typed = sessions.answer(store, plan, question, text="data held out", scorer=scorer).attempt
+    with pytest.raises(sessions.CorrectionError, match="Only a spoken answer"):
+        sessions.correct(store, typed, question, "data held out from training", scorer=scorer)
+
+
+def test_a_scorer_crash_on_a_correction_leaves_the_attempt_as_it_was(bank, store, scorer, monkeypatch):
+    _, question, before = misheard(bank, store, scorer)
+    monkeypatch.setattr(scorer, "score", lambda *a: 1 / 0)
+    with pytest.raises(sessions.CorrectionError, match=r"failed \(ZeroDivisionError\); nothing was changed"):
+        sessions.correct(store, before, question, "data held out from training", scorer=scorer)
+    assert store.attempt(before.id) == before
+
+
+def test_exports_show_the_corrected_words_and_the_words_heard_once(bank, store, scorer):
+    _, question, before = misheard(bank, store, scorer, heard="beta help doubt from raining")
+    sessions.correct(store, before, question, "data held out from training", scorer=scorer)
+    markdown = export_markdown(store.attempts())
+    assert "> data held out from training" in markdown and markdown.count("First heard as") == 1
+    assert (
+        "Corrected: beta help doubt → data held out; raining → training. By Ada. "
+        "First heard as: beta help doubt from raining"
+    ) in markdown
+    (row,) = csv.DictReader(io.StringIO(export_csv(store.attempts())))
+    assert row["answer_text"] == "data held out from training"
+    assert row["transcript_heard"] == "beta help doubt from raining"
+
+
+def test_domain_terms_are_read_from_the_corrected_words_and_pace_from_the_words_heard(scorer):
+    question = make_question(
+        id="pr",
+        question="Precision or recall?",
+        model_answer="Recall counts the positives found.",
+        key_points=[KeyPoint(text="Recall counts the positives found", terms=("recall",))],
+    )
+    heard = FakeTranscriber("um the recoil counts positives found").transcribe(b"")
+    corrected = heard.corrected("the recall counts the positives found")
+    assert assess_transcript(question, heard, scorer).delivery.domain_terms_used == ()
+    delivery = assess_transcript(question, corrected, scorer).delivery
+    assert delivery.domain_terms_used == ("recall",)
+    assert (delivery.word_count, len(delivery.fillers)) == (6, 1)  # the words heard, with their "um"

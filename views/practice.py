@@ -10,7 +10,7 @@ from practice import sessions
 from practice.bank import LEVELS, Question
 from practice.markdown import escape_markdown
 from practice.speech_in import AudioLimits, RefusedRecordingError
-from practice.storage import StorageError
+from practice.storage import Attempt, StorageError
 from views import widgets
 
 bank, store = widgets.open_bank_and_store()
@@ -178,6 +178,8 @@ def ask(plan: sessions.Plan) -> None:
     if latest.has_audio and (saved := store.audio(latest.id)):
         widgets.play_recording(saved[0])
     widgets.show_attempt(latest, question, comparison=comparison)
+    if latest.transcript is not None:
+        correction(plan, latest, question)
     again, nxt = st.columns(2)
     if again.button("Try again", width="stretch"):
         state["retry"] = question.id
@@ -190,6 +192,43 @@ def ask(plan: sessions.Plan) -> None:
         plan.advance()
         state.pop("retry", None)
         st.rerun()
+
+
+def correction(plan: sessions.Plan, attempt: Attempt, question: Question) -> None:
+    """The transcript in a box to correct misheard words; saving scores the answer again from them."""
+    if changed := state.pop("corrected", None):
+        before, after = changed
+        st.success(f"Scored again from your corrected transcript: {before:.0f} → {after:.0f}.")
+    if state.get("correcting") != attempt.id:  # the box starts from this attempt's words
+        state["correcting"] = attempt.id
+        state["correct-text"] = attempt.answer_text
+    error = state.pop("correct-error", None)
+    with st.expander("Correct the transcript", expanded=error is not None):
+        st.caption(
+            "A word misheard? Change it here and the answer is scored again from your words; pace, "
+            "pauses and fillers stay as recorded, and the words first heard are kept."
+        )
+        st.text_area("Transcript", key="correct-text", height=150)
+        if error:
+            st.error(escape_markdown(error))
+        st.button(
+            "Save and score again",
+            key="correct-save",
+            on_click=save_correction,
+            args=(plan, attempt, question),
+        )
+
+
+def save_correction(plan: sessions.Plan, attempt: Attempt, question: Question) -> None:
+    try:
+        outcome = sessions.correct(
+            store, attempt, question, state["correct-text"], by=plan.candidate, scorer=widgets.scorer()
+        )
+    except (sessions.CorrectionError, StorageError) as exc:  # the attempt stays as it was saved
+        state["correct-error"] = widgets.error_text(exc)
+        return
+    plan.update(outcome.attempt)
+    state["corrected"] = (attempt.effective_coverage or 0.0, outcome.attempt.effective_coverage or 0.0)
 
 
 def skip(plan: sessions.Plan) -> None:

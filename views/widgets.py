@@ -15,15 +15,15 @@ import pandas as pd
 import streamlit as st
 import streamlit.components.v1 as components
 
-from practice import assess, scoring, speech_in, speech_out
-from practice.bank import Bank, Question, load_bank
+from practice import assess, coach_bank, scoring, speech_in, speech_out
+from practice.bank import Bank, Question
 from practice.markdown import Highlight, escape_markdown, highlighted
 from practice.offline import ModelLoadError
 from practice.scoring.coverage import CoverageScorer
 from practice.scoring.delivery import Delivery
 from practice.sessions import Comparison
 from practice.storage import Attempt, Store, open_store
-from practice.transcript import clock
+from practice.transcript import clock, describe_corrections
 
 STATUS_ICON = {"covered": "✅", "partial": "🟡", "missed": "❌"}
 WHISPER_MODELS = ("tiny.en", "base")  # bundled (practice.speech_in.resolve_model)
@@ -32,9 +32,10 @@ WHISPER_MODELS = ("tiny.en", "base")  # bundled (practice.speech_in.resolve_mode
 # ------------------------------------------------------------------------ shared across browser sessions
 
 
-@st.cache_resource(show_spinner="Loading the question bank…")
-def bank() -> Bank:
-    return load_bank(None)
+@st.cache_resource(show_spinner="Loading the question bank…", max_entries=2)
+def bank(coach_stamp: object = None) -> Bank:
+    """With the coach's questions; a new stamp of their file (`coach_bank.stamp`) reloads it at once."""
+    return coach_bank.load_with_coach(None)
 
 
 @st.cache_resource(show_spinner="Opening the attempts database…")
@@ -81,10 +82,11 @@ def open_bank_and_store() -> tuple[Bank, Store]:
     from practice.storage import StorageError
 
     try:
-        return bank(), store()
+        return bank(coach_bank.stamp()), store()
     except BankError as exc:
         folder = str(default_bank_dir())  # file names only: no server paths in the browser
         problem = str(exc).replace(folder + os.sep, "").replace(folder, "the bank folder")
+        problem = problem.replace(str(coach_bank.coach_bank_path()), coach_bank.FILE_NAME)
         st.error(escape_markdown(f"The question bank is invalid: {problem}"))
     except StorageError as exc:
         st.error(escape_markdown(error_text(exc)))
@@ -214,6 +216,8 @@ def show_attempt(
         if p.evidence and statuses[i] != "missed"
     ]
     st.markdown(highlighted(attempt.answer_text, marks) or "_(empty)_")
+    if attempt.transcript is not None and (corrected := describe_corrections(attempt.transcript)):
+        st.caption(escape_markdown(corrected))
 
     if attempt.delivery:
         show_delivery(attempt.delivery)

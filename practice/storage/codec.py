@@ -5,9 +5,11 @@ TypeAdapter on their own dataclasses, so a stored score is the dataclass's field
 text, terms and follow-up) and a loaded one is a `Score` again; nothing computed is stored. Coaching
 sentences are `Delivery.feedback()`, worked out when shown, so every attempt reads in today's wording.
 
-Rows written before (by `Assessment.to_dict()`) load too: their key points carry only their text (plus
-the time it was said, which the transcript gives again), the follow-up question stands beside them, and
-the delivery carries its feedback and filler counts (ignored: both come from the numbers).
+A transcript corrected by hand carries the words first heard as `original` (see `Transcript.corrected`);
+rows from before have none. Rows written before (by `Assessment.to_dict()`) load too: their key points
+carry only their text (plus the time it was said, which the transcript gives again), the follow-up
+question stands beside them, and the delivery carries its feedback and filler counts (ignored: both come
+from the numbers).
 """
 
 from __future__ import annotations
@@ -96,12 +98,18 @@ def load_delivery(data: Any) -> Delivery | None:
 
 
 def load_transcript(data: Any) -> Transcript | None:
+    """The stored transcript, with the words first heard if it was corrected by hand (rows written before
+    corrections existed have none); None if there is none or it is damaged."""
     if not isinstance(data, dict):
         return None
     try:
         return Transcript.from_dict(data)
-    except (KeyError, TypeError, ValueError):
-        return None  # a damaged transcript should not hide the rest of the attempt
+    except (KeyError, TypeError, ValueError, AttributeError):
+        pass
+    if "original" in data:  # the words first heard are damaged: the transcript as corrected still shows
+        log.warning("a corrected transcript's original words could not be read; shown without them")
+        return load_transcript({k: v for k, v in data.items() if k != "original"})
+    return None  # a damaged transcript should not hide the rest of the attempt
 
 
 def _upgrade_score(data: Any) -> Any:

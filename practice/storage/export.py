@@ -12,6 +12,7 @@ from datetime import datetime
 from practice.markdown import literal_inline, literal_lines
 from practice.scoring.delivery import Delivery
 from practice.storage.records import Attempt, _now, _utc
+from practice.transcript import Transcript, describe_corrections
 
 
 def _fmt_time(value: datetime | None) -> str:
@@ -80,6 +81,8 @@ def export_markdown(attempts: Iterable[Attempt], title: str = "Interview practic
         answer = a.answer_text or (a.transcript.text if a.transcript else "")
         heading = "Transcript" if a.answer_mode != "typed" else "Answer"
         out += [f"### {heading}", "", _quote(answer) if answer.strip() else "_(no words)_", ""]
+        if a.transcript is not None and a.transcript.original is not None:
+            out += [_correction_line(a.transcript), ""]
         delivery = _delivery_lines(a.delivery) if a.delivery else []
         if delivery:
             out += ["### Delivery", "", *delivery, ""]
@@ -90,6 +93,14 @@ def export_markdown(attempts: Iterable[Attempt], title: str = "Interview practic
                 out.append(f"- {_fmt_time(note.created_at)}, {literal_inline(note.author)}: {body}")
             out.append("")
     return "\n".join(out).rstrip() + "\n"
+
+
+def _correction_line(transcript: Transcript) -> str:
+    """What was corrected by hand, by whom, and the words first heard (the one place they appear)."""
+    changes = describe_corrections(transcript)
+    who = f" By {literal_inline(transcript.corrected_by)}." if transcript.corrected_by else ""
+    heard = literal_inline(transcript.heard.text) or "(no words)"
+    return f"{literal_inline(changes)}{who} First heard as: {heard}"
 
 
 def export_stem(attempts: Sequence[Attempt], *, session: bool = False) -> str:
@@ -143,6 +154,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "long_pauses",
     "longest_pause_seconds",
     "answer_text",
+    "transcript_heard",  # the recogniser's words when the transcript was corrected by hand, else blank
     "notes",
     "error",
 )
@@ -201,6 +213,7 @@ def export_csv(attempts: Iterable[Attempt]) -> str:
                 f"{a.transcript.duration:.1f}" if a.transcript else "",
                 *_delivery_cells(a.delivery),
                 spreadsheet_text(a.answer_text),
+                spreadsheet_text(a.transcript.heard.text if a.transcript and a.transcript.original else ""),
                 spreadsheet_text(" | ".join(f"{n.author}: {n.text}" for n in a.notes)),
                 spreadsheet_text(a.error),
             ]
