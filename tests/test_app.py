@@ -79,6 +79,13 @@ def click(at: AppTest, label: str) -> AppTest:
     return at.run()
 
 
+def record(at: AppTest, wav: bytes = ANSWER_WAV) -> AppTest:
+    """Record an answer through the page's recorder, listen back, and submit it."""
+    at.audio_input[0].set_value(("answer.wav", wav, "audio/wav"))
+    at = at.run()
+    return at.button(key="answer-submit").click().run()
+
+
 def page_text(at: AppTest) -> str:
     return "\n".join(m.value for m in [*at.markdown, *at.caption, *at.subheader, *at.info, *at.warning])
 
@@ -102,9 +109,7 @@ def test_practice_reads_the_question_aloud_and_scores_a_typed_answer(env, bank):
 
 def test_spoken_answer_shows_transcript_times_and_delivery(env, bank):
     env.text = "the model memorises noise in the training data um so it does badly on new data"
-    at = start_practice(app(), topics=["generalisation"])  # one question: overfitting
-    at.audio_input[0].set_value(("answer.wav", ANSWER_WAV, "audio/wav"))
-    at = at.run()
+    at = record(start_practice(app(), topics=["generalisation"]))  # one question: overfitting
     assert not at.exception
     text = page_text(at)
     assert "#### Transcript" in text and "said at 0:" in text
@@ -118,9 +123,7 @@ def test_spoken_answer_shows_transcript_times_and_delivery(env, bank):
 
 def test_silent_recording_is_kept_and_the_candidate_can_answer_again(env, bank):
     env.text = None  # the recogniser hears nothing
-    at = start_practice(app())
-    at.audio_input[0].set_value(("answer.wav", SILENT_WAV, "audio/wav"))
-    at = at.run()
+    at = record(start_practice(app()), SILENT_WAV)
     assert not at.exception
     assert "No speech was heard" in at.warning[0].value and "was saved" in at.warning[0].value
     assert len(at.audio_input) == 1  # a fresh recorder
@@ -128,8 +131,7 @@ def test_silent_recording_is_kept_and_the_candidate_can_answer_again(env, bank):
         (saved,) = store.attempts()
         assert saved.status == "failed" and store.audio(saved.id)[0] == SILENT_WAV
     env.text = "data held out from training"
-    at.audio_input[0].set_value(("again.wav", ANSWER_WAV, "audio/wav"))
-    at = at.run()
+    at = record(at)
     assert at.metric[0].label == "Coverage"
 
 
@@ -572,12 +574,6 @@ def test_ending_after_an_answer_names_the_questions_left_unanswered(env, bank):
 # --- correcting a spoken answer's transcript ---
 
 
-def record(at: AppTest, wav: bytes = ANSWER_WAV) -> AppTest:
-    """Record an answer through the page's recorder and send it."""
-    at.audio_input[0].set_value(("answer.wav", wav, "audio/wav"))
-    return at.run()
-
-
 def test_a_corrected_transcript_is_scored_again_with_the_change_shown(env, bank):
     env.text = "the model memorises noise in the training data"  # the recogniser missed the end
     at = record(start_practice(app(), topics=["generalisation"]))
@@ -617,3 +613,49 @@ def test_a_typed_answer_has_no_transcript_box(env, bank):
     at = start_practice(app(), topics=["generalisation"])
     at = type_answer(at, "the model memorises noise")
     assert at.metric[0].label == "Coverage" and not at.text_area
+
+
+# --- listening back before submitting; labelled players; the previous try kept in view ---
+
+
+def test_a_recording_waits_for_submit_and_can_be_discarded_and_recorded_again(env, bank):
+    at = start_practice(app(), topics=["generalisation"])
+    at.audio_input[0].set_value(("answer.wav", ANSWER_WAV, "audio/wav"))
+    at = at.run()
+    assert not at.exception and not at.metric  # not scored: the candidate listens back first
+    assert at.button(key="answer-submit") and at.button(key="answer-discard")
+    with open_store() as store:
+        assert store.attempts() == []
+    at = at.button(key="answer-discard").click().run()
+    assert at.audio_input[0].value is None and not [b for b in at.button if b.key == "answer-submit"]
+    with open_store() as store:
+        assert store.attempts() == []  # nothing of the discarded recording is kept
+    at = record(at)
+    assert at.metric[0].label == "Coverage"
+    with open_store() as store:
+        assert len(store.attempts()) == 1
+
+
+def test_the_question_and_the_answer_players_are_labelled(env, bank):
+    at = start_practice(app(), topics=["generalisation"])
+    assert [c.value for c in at.caption if c.value.endswith("Question")] == ["🔊 Question"]
+    at = record(at)
+    captions = [c.value for c in at.caption]
+    assert "🔊 Question" in captions and "🎙️ Your answer" in captions
+    assert [a.proto.alt for a in at.get("audio")] == ["The question, read aloud", "Your recorded answer"]
+
+
+def test_trying_again_keeps_the_previous_feedback_in_view(env, bank):
+    at = start_practice(app(), topics=["generalisation"])
+    at = type_answer(at, "i am not sure")
+    at = at.button(key="try-again").click().run()
+    (previous,) = [e for e in at.expander if e.label == "Previous try"]
+    assert previous.metric[0].value == "0/100" and not previous.proto.expanded
+    at = type_answer(at, bank.get("overfitting").model_answer)
+    assert at.metric[0].value == "100/100"
+    (previous,) = [e for e in at.expander if e.label == "Previous try"]
+    assert previous.metric[0].value == "0/100" and "i am not sure" in "\n".join(
+        m.value for m in previous.markdown
+    )
+    at = at.button(key="next").click().run()
+    assert at.title[0].value == "Session summary"

@@ -166,7 +166,7 @@ def one_sentence(stderr: str) -> str:
 def test_an_upload_claimed_as_html_is_kept_and_served_as_the_audio_it_decodes_as(env):
     at = start(app())
     at.file_uploader[0].set_value(("answer.wav", WAV, "text/html"))
-    at = at.run()
+    at = at.run().button(key="answer-submit").click().run()  # after listening back
     assert not at.exception
     with open_store() as store:
         (attempt,) = store.attempts()
@@ -179,7 +179,7 @@ def test_an_upload_that_is_not_audio_is_refused_in_one_sentence_and_not_saved(en
     at = start(app())
     before = data_size(env / "data")
     at.file_uploader[0].set_value(("answer.webm", HTML, "text/html"))
-    at = at.run()
+    at = at.run().button(key="answer-submit").click().run()
     assert not at.exception
     assert [e.value for e in at.error] == [
         "This file is not audio that can be read\\: use WAV, WebM, OGG, MP3, M4A or FLAC."

@@ -20,6 +20,7 @@ state.setdefault("candidate", "")
 state.setdefault("track", next(iter(bank.tracks)))
 state.setdefault("level", LEVELS[0])
 state.setdefault("speech_rate", 165)
+state.setdefault("fresh", 0)  # bumped for a fresh recorder and uploader (a discarded or refused recording)
 # The session is kept in the address (sessions.link) too: a reload or a reopened tab carries on with it.
 if "plan" not in state and "session" in st.query_params:
     try:
@@ -120,7 +121,8 @@ def ask(plan: sessions.Plan) -> None:
     audio = widgets.question_audio(question)
     first_time = state.get("heard") != (plan.session_id, plan.position)
     if audio:
-        st.audio(audio, format="audio/wav", autoplay=first_time)
+        st.caption("🔊 Question")
+        st.audio(audio, format="audio/wav", autoplay=first_time, alt="The question, read aloud")
     state["heard"] = (plan.session_id, plan.position)
     if plan.note and plan.position == 0:
         st.info(escape_markdown(plan.note))
@@ -130,68 +132,110 @@ def ask(plan: sessions.Plan) -> None:
     if not widgets.load_models():
         st.stop()
     tries = plan.tries.get(question.id, [])  # as saved when answered: no reading back on every rerun
-    # A refused recording (not audio, too long) was not saved: a fresh recorder and uploader replace it.
-    round_key = f"{plan.session_id}-{plan.position}-{len(tries)}-{state.get('refusals', 0)}"
     latest = tries[-1] if tries else None
-    answering = latest is None or latest.status != "scored" or state.get("retry") == question.id
+    if latest is None or latest.status != "scored" or state.get("retry") == question.id:
+        answer(plan, question, latest)
+    else:
+        feedback(plan, question, latest, tries[-2] if len(tries) > 1 else None)
 
-    if answering:
-        if refused := state.pop("refused", None):
-            st.error(escape_markdown(refused))
-        elif latest is not None and latest.status == "failed":
-            reason = escape_markdown(latest.error or "")
-            st.warning(f"{reason} Your last recording was saved; answer again below.")
-        widgets.answer_timer(round_key)
-        record, upload, typed = st.tabs(["🎙️ Record", "📁 Upload", "⌨️ Type"])
-        with record:
-            recording = st.audio_input("Record your answer", key=f"rec-{round_key}")
-        with upload:
-            uploaded = st.file_uploader(
-                "A recording (WAV, WebM, OGG, MP3, M4A, FLAC)",
-                type=["wav", "webm", "ogg", "opus", "mp3", "m4a", "mp4", "flac"],
-                key=f"up-{round_key}",
-            )
-        with typed, st.form(f"typed-{round_key}"):
-            text = st.text_area("Type your answer", height=150)
-            typed_sent = st.form_submit_button("Submit answer")
-        st.button(
-            "Skip", key="skip", on_click=skip, args=(plan,), help="On to the next question, unanswered."
+
+def answer(plan: sessions.Plan, question: Question, latest: Attempt | None) -> None:
+    """Record (listen back, then submit or discard), upload or type an answer; then judge it."""
+    # A refused or discarded recording was not saved: a fresh recorder and uploader replace it.
+    round_key = f"{plan.session_id}-{plan.position}-{len(plan.tries.get(question.id, []))}-{state['fresh']}"
+    if refused := state.pop("refused", None):
+        st.error(escape_markdown(refused))
+    elif latest is not None and latest.status == "failed":
+        reason = escape_markdown(latest.error or "")
+        st.warning(f"{reason} Your last recording was saved; answer again below.")
+    elif latest is not None:  # trying again: the last feedback stays at hand
+        with st.expander("Previous try"):
+            previous_try(latest, question)
+    widgets.answer_timer(round_key)
+    record, upload, typed = st.tabs(["🎙️ Record", "📁 Upload", "⌨️ Type"])
+    with record:
+        recording = st.audio_input("Record your answer", key=f"rec-{round_key}")
+    with upload:
+        uploaded = st.file_uploader(
+            "A recording (WAV, WebM, OGG, MP3, M4A, FLAC)",
+            type=["wav", "webm", "ogg", "opus", "mp3", "m4a", "mp4", "flac"],
+            key=f"up-{round_key}",
         )
+    with typed, st.form(f"typed-{round_key}"):
+        text = st.text_area("Type your answer", height=150, key=f"typed-text-{round_key}")
+        typed_sent = st.form_submit_button("Submit answer", key=f"typed-submit-{round_key}")
+    if (recording is not None or uploaded is not None) and "pending" not in state:
+        st.caption("Listen back with the player above; then submit it, or discard it and record again.")
+        send, discard = st.columns(2)
+        send.button(
+            "Submit this answer",
+            type="primary",
+            key="answer-submit",
+            on_click=submit_recording,
+            args=(round_key,),
+            width="stretch",
+        )
+        discard.button("Discard it", key="answer-discard", on_click=discard_recording, width="stretch")
+    st.button("Skip", key="skip", on_click=skip, args=(plan,), help="On to the next question, unanswered.")
 
-        submission = state.get("pending")
-        if submission is None and recording is not None:
-            # The browser's claimed type is not used: the recording is kept as what it decodes as.
-            submission = {"audio": recording.getvalue(), "mode": "audio"}
-        elif submission is None and uploaded is not None:
-            submission = {"audio": uploaded.getvalue(), "mode": "upload"}
-        elif submission is None and typed_sent:
-            if not text.strip():
-                st.error("The answer is empty: type something, or record it instead.")
-                return
-            submission = {"text": text, "mode": "typed"}
-        if submission is not None:
-            judge(plan, question, submission)
-        return
+    submission = state.get("pending")
+    if submission is None and typed_sent:
+        if not text.strip():
+            st.error("The answer is empty: type something, or record it instead.")
+            return
+        submission = {"text": text, "mode": "typed"}
+    if submission is not None:
+        judge(plan, question, submission)
 
-    previous = tries[-2] if len(tries) > 1 else None
+
+def submit_recording(round_key: str) -> None:
+    """The recording (or, with none, the upload) becomes the answer to judge on this run."""
+    recording, uploaded = state.get(f"rec-{round_key}"), state.get(f"up-{round_key}")
+    # The browser's claimed type is not used: the recording is kept as what it decodes as.
+    if recording is not None:
+        state["pending"] = {"audio": recording.getvalue(), "mode": "audio"}
+    elif uploaded is not None:
+        state["pending"] = {"audio": uploaded.getvalue(), "mode": "upload"}
+
+
+def discard_recording() -> None:
+    state["fresh"] += 1
+
+
+def previous_try(attempt: Attempt, question: Question) -> None:
+    widgets.show_attempt(attempt, question, reveal_model_answer=False)
+
+
+def feedback(plan: sessions.Plan, question: Question, latest: Attempt, previous: Attempt | None) -> None:
     comparison = sessions.compare(previous, latest) if previous else None
     if latest.has_audio and (saved := store.audio(latest.id)):
-        widgets.play_recording(saved[0])
+        st.caption("🎙️ Your answer")
+        widgets.play_recording(saved[0], alt="Your recorded answer")
     widgets.show_attempt(latest, question, comparison=comparison)
     if latest.transcript is not None:
         correction(plan, latest, question)
+    if previous is not None and previous.status == "scored":
+        with st.expander("Previous try"):
+            previous_try(previous, question)
     again, nxt = st.columns(2)
-    if again.button("Try again", width="stretch"):
-        state["retry"] = question.id
-        st.rerun()
-    if nxt.button(
+    again.button("Try again", key="try-again", on_click=try_again, args=(question.id,), width="stretch")
+    nxt.button(
         "Next question" if plan.position + 1 < len(plan.question_ids) else "Finish",
         type="primary",
+        key="next",
+        on_click=next_question,
+        args=(plan,),
         width="stretch",
-    ):
-        plan.advance()
-        state.pop("retry", None)
-        st.rerun()
+    )
+
+
+def try_again(question_id: str) -> None:
+    state["retry"] = question_id
+
+
+def next_question(plan: sessions.Plan) -> None:
+    plan.advance()
+    state.pop("retry", None)
 
 
 def correction(plan: sessions.Plan, attempt: Attempt, question: Question) -> None:
@@ -267,7 +311,7 @@ def judge(plan: sessions.Plan, question: Question, submission: dict[str, Any]) -
         except RefusedRecordingError as exc:  # not audio, or over the limit: nothing was saved
             state.pop("pending", None)
             state["refused"] = str(exc)
-            state["refusals"] = state.get("refusals", 0) + 1
+            state["fresh"] += 1
             outcome = None
         except StorageError as exc:
             state["pending"] = submission
@@ -275,7 +319,7 @@ def judge(plan: sessions.Plan, question: Question, submission: dict[str, Any]) -
             st.error(
                 f"{escape_markdown(widgets.error_text(exc))} Your answer is kept here until it is saved."
             )
-            st.button("Retry saving", type="primary")
+            st.button("Retry saving", type="primary", key="retry-saving")
             return
         state.pop("pending", None)
         if outcome is None:

@@ -99,7 +99,7 @@ def error_text(exc: BaseException) -> str:
     return str(getattr(exc, "public", None) or exc)
 
 
-def play_recording(data: bytes) -> None:
+def play_recording(data: bytes, alt: str | None = None) -> None:
     """A saved recording, served only as the audio type its bytes decode as.
 
     Streamlit serves it from this app's own origin with the type given here, so a type a browser claimed
@@ -111,7 +111,7 @@ def play_recording(data: bytes) -> None:
     except speech_in.TranscriptionError:
         st.caption("The saved recording is not audio this app can play, so it is not shown.")
         return
-    st.audio(data, format=kind.mime)
+    st.audio(data, format=kind.mime, alt=alt)
 
 
 # ---------------------------------------------------------------------------------------------- question
