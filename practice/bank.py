@@ -218,7 +218,8 @@ def _describe(error: dict[str, Any], raw: Any, path: Path) -> str:
 _TOO_DEEP = "{path}: lists or mappings are nested too deeply inside each other to be a question bank"
 
 
-def _questions_from_file(path: Path) -> tuple[Track, list[Question]]:
+def load_track_file(path: Path) -> tuple[Track, list[Question]]:
+    """One bank file: its track and questions, or BankError naming the file, question and field."""
     try:
         # A symlink to /dev/zero or a FIFO named *.yaml would never finish reading: refused, one sentence.
         raw = yaml.safe_load(read_text_limited(path, MAX_FILE_BYTES))
@@ -242,24 +243,30 @@ def _questions_from_file(path: Path) -> tuple[Track, list[Question]]:
     except RecursionError as exc:
         raise BankError([_TOO_DEEP.format(path=path)]) from exc
     track = Track(parsed.track, parsed.title, parsed.description.strip(), path)
-    questions = []
-    for q in parsed.questions:
-        points = tuple(
-            KeyPoint(k.text, tuple(t.lower() for t in k.terms), k.follow_up) for k in q.key_points or ()
-        )
-        questions.append(
-            make_question(
-                id=q.id,
-                track=track.slug,
-                level=q.level.value,
-                topic=q.topic,
-                kind=q.kind.value,
-                question=q.question,
-                model_answer=q.model_answer,
-                key_points=points,
-            )
-        )
-    return track, questions
+    return track, [_question(q, track.slug) for q in parsed.questions]
+
+
+def _question(q: _QuestionSchema, track: str) -> Question:
+    points = tuple(
+        KeyPoint(k.text, tuple(t.lower() for t in k.terms), k.follow_up) for k in q.key_points or ()
+    )
+    return make_question(
+        id=q.id,
+        track=track,
+        level=q.level.value,
+        topic=q.topic,
+        kind=q.kind.value,
+        question=q.question,
+        model_answer=q.model_answer,
+        key_points=points,
+    )
+
+
+def validate_question(raw: Any, *, track: str) -> Question:
+    """One question in a bank file's format (a mapping), checked by the same schema as a bank file.
+
+    Raises pydantic's ValidationError; for questions written outside a bank folder (the coach's page)."""
+    return _question(_QuestionSchema.model_validate(raw), track)
 
 
 @dataclass
@@ -300,8 +307,11 @@ class Bank:
         return sorted({q.topic for q in self.select(track=track, level=level)})
 
 
-def load_bank(directory: str | os.PathLike[str] | None = None) -> Bank:
-    """Load and validate every *.yaml/*.yml file of a bank folder; raise BankError listing all problems."""
+def load_bank(directory: str | os.PathLike[str] | None = None, *, extra_files: Iterable[Path] = ()) -> Bank:
+    """Load and validate every *.yaml/*.yml file of a bank folder; raise BankError listing all problems.
+
+    `extra_files` (bank files kept elsewhere: the coach's questions) join it under the same checks, so
+    their ids and tracks may not repeat the folder's."""
     root = Path(directory).expanduser() if directory is not None else default_bank_dir()
     if not root.is_dir():
         raise BankError([f"{root}: no such bank folder"])
@@ -311,9 +321,9 @@ def load_bank(directory: str | os.PathLike[str] | None = None) -> Bank:
     bank = Bank(directory=root)
     problems: list[str] = []
     seen_in: dict[str, Path] = {}
-    for path in files:
+    for path in [*files, *extra_files]:
         try:
-            track, questions = _questions_from_file(path)
+            track, questions = load_track_file(path)
         except BankError as exc:
             problems.extend(exc.problems)
             continue

@@ -12,7 +12,9 @@ from typing import Any, TypeVar
 
 import click
 
-from practice.bank import BANK_ENV_VAR, LEVELS, Bank, BankError, Question, UnknownQuestionError, load_bank
+from practice.bank import BANK_ENV_VAR, LEVELS, Bank, BankError, Question, UnknownQuestionError
+from practice.coach_bank import TRACK as COACH_TRACK
+from practice.coach_bank import coach_bank_path, load_with_coach
 from practice.files import MEGABYTE, FileReadError, read_text_limited
 from practice.speech_in import (
     DEFAULT_LIMITS,
@@ -49,7 +51,7 @@ def bank_option(func: F) -> F:
 
 def _load(bank_dir: Path | None) -> Bank:
     try:
-        return load_bank(bank_dir)
+        return load_with_coach(bank_dir)
     except BankError as exc:
         raise UserError(f"Invalid question bank: {exc}") from exc
 
@@ -68,15 +70,19 @@ def bank() -> None:
 @bank.command("check")
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
 def bank_check(directory: Path | None) -> None:
-    """Validate a bank folder (default: the bundled bank) and report every problem."""
+    """Validate a bank folder (default: the bundled bank), with the coach's questions written in the app,
+    and report every problem."""
     try:
-        loaded = load_bank(directory)
+        loaded = load_with_coach(directory)
     except BankError as exc:
         for problem in exc.problems:
             click.echo(problem, err=True)
         raise UserError(f"{len(exc.problems)} problem(s) found; the bank was not loaded.") from exc
     derived = sum(q.key_points_derived for q in loaded)
     note = f"; {derived} with key points derived from the model answer" if derived else ""
+    coach = loaded.tracks.get(COACH_TRACK)
+    if coach is not None and coach.source == coach_bank_path():
+        note += f"; {len(loaded.select(track=COACH_TRACK))} of them the coach's ({coach.source})"
     click.echo(f"OK: {len(loaded)} questions in {len(loaded.tracks)} tracks ({loaded.directory}){note}")
 
 

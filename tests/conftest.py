@@ -16,6 +16,12 @@ from practice.transcript import Transcript, Word
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
+@pytest.fixture(autouse=True)
+def own_coach_questions(tmp_path, monkeypatch):
+    """Every test has its own coach's questions file (none until written), never the user's real one."""
+    monkeypatch.setenv("PRACTICE_COACH_BANK", str(tmp_path / "coach-questions.yaml"))
+
+
 class FakeEmbedder:
     """Bag of stemmed content words hashed into a vector: texts sharing words are similar, no model."""
 
