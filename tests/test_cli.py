@@ -227,3 +227,173 @@ def test_score_audio_adds_transcript_and_delivery(runner, bank_dir, tmp_path):
     assert any(point["said_at"] is not None for point in data["key_points"])
     readable = runner.invoke(main, args)
     assert "Transcript (0:" in readable.stdout and "Delivery:" in readable.stdout
+
+
+# --- accounts (practice users ...), export-candidate and delete-candidate ----------------------------------
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def db_url(tmp_path, monkeypatch):
+    """The app's database for the account commands: PRACTICE_DATABASE_URL, as on a shared server."""
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    monkeypatch.setenv("PRACTICE_DATABASE_URL", url)
+    return url
+
+
+def _accounts(url):
+    from practice.storage import Accounts, open_store
+
+    store = open_store(url)
+    return store, Accounts(store)
+
+
+def _add(runner, name, role, password=PASSWORD):
+    result = runner.invoke(main, ["users", "add", name, "--role", role], input=f"{password}\n")
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_users_add_reads_the_password_from_standard_input_and_never_prints_it(runner, db_url):
+    result = _add(runner, "Ana Lopez", "candidate")
+    assert result.stderr == "Added Ana Lopez (candidate).\n"
+    assert PASSWORD not in result.output
+    store, accounts = _accounts(db_url)
+    with store:
+        assert accounts.authenticate("ana lopez", PASSWORD).role == "candidate"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["users", "add", "Bob", "--role", "coach", "--password", PASSWORD],
+        ["users", "add", "Bob", PASSWORD, "--role", "coach"],
+        ["users", "passwd", "Bob", PASSWORD],
+    ],
+)
+def test_a_password_is_never_taken_from_the_command_line(runner, db_url, args):
+    result = runner.invoke(main, args, input=f"{PASSWORD}\n")
+    assert result.exit_code == 2
+    assert "No such option" in result.stderr or "unexpected extra argument" in result.stderr
+    store, accounts = _accounts(db_url)
+    with store:
+        assert accounts.users() == []
+
+
+def test_users_add_on_a_terminal_asks_twice_without_echoing(runner, db_url, monkeypatch):
+    import practice.cli as cli
+
+    monkeypatch.setattr(cli, "_stdin_is_tty", lambda: True)
+    result = runner.invoke(
+        main, ["users", "add", "Cleo", "--role", "coach"], input=f"{PASSWORD}\n{PASSWORD}\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert "Password: " in result.output and "Repeat the password: " in result.output
+    assert PASSWORD not in result.output
+
+    typo = runner.invoke(main, ["users", "add", "Dan", "--role", "coach"], input=f"{PASSWORD}\n{PASSWORD}x\n")
+    assert typo.exit_code != 0 and "do not match" in typo.output
+    store, accounts = _accounts(db_url)
+    with store:
+        assert [u.name for u in accounts.users()] == ["Cleo"]
+
+
+def test_users_list_shows_names_roles_and_assignments_but_no_hashes(runner, db_url):
+    _add(runner, "Ana", "candidate")
+    _add(runner, "Cleo", "coach")
+    _add(runner, "Root", "admin")
+    result = runner.invoke(main, ["users", "assign", "cleo", "ana"])
+    assert result.exit_code == 0 and result.stderr == "cleo now reviews ana.\n"
+    listed = runner.invoke(main, ["users", "list"])
+    assert listed.exit_code == 0
+    rows = [line.split() for line in listed.stdout.splitlines()]
+    assert rows == [["Ana", "candidate", "Cleo"], ["Cleo", "coach", "Ana"], ["Root", "admin"]]
+    assert "argon2" not in listed.output and "$" not in listed.output
+
+
+def test_users_passwd_unassign_and_remove(runner, db_url):
+    _add(runner, "Ana", "candidate")
+    _add(runner, "Cleo", "coach")
+    assert runner.invoke(main, ["users", "assign", "Cleo", "Ana"]).exit_code == 0
+    changed = runner.invoke(main, ["users", "passwd", "Ana"], input="a brand new password\n")
+    assert changed.exit_code == 0 and changed.stderr == "Changed the password of Ana.\n"
+    assert runner.invoke(main, ["users", "unassign", "Cleo", "Ana"]).exit_code == 0
+    removed = runner.invoke(main, ["users", "remove", "Cleo"])
+    assert removed.exit_code == 0 and removed.stderr == "Removed the account of Cleo (coach).\n"
+    from practice.storage import AuthenticationError
+
+    store, accounts = _accounts(db_url)
+    with store:
+        assert [u.name for u in accounts.users()] == ["Ana"]
+        assert accounts.authenticate("Ana", "a brand new password").name == "Ana"
+        with pytest.raises(AuthenticationError):
+            accounts.authenticate("Ana", PASSWORD)
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (
+            ["users", "add", "Ana", "--role", "coach"],
+            f"{PASSWORD}\n",
+            "Error: There is already a user named Ana.",
+        ),
+        (["users", "add", "Bob", "--role", "coach"], "short\n", "Error: That password is too short"),
+        (["users", "add", "Bob", "--role", "coach"], "", "Error: No password on standard input"),
+        (
+            ["users", "add", "   ", "--role", "coach"],
+            f"{PASSWORD}\n",
+            "Error: Enter a name: it cannot be empty.",
+        ),
+        (["users", "add", "Bob", "--role", "owner"], f"{PASSWORD}\n", "Invalid value for '--role'"),
+        (["users", "passwd", "Nobody"], f"{PASSWORD}\n", "Error: No user named Nobody."),
+        (["users", "assign", "Ana", "Ana"], "", "Error: Ana is a candidate, not a coach."),
+        (["users", "remove", "Nobody"], "", "Error: No user named Nobody."),
+        (["export-candidate", "Nobody", "-o", "x.zip"], "", "Error: No candidate named Nobody."),
+        (["delete-candidate", "Nobody", "--yes"], "", "Error: No candidate named Nobody."),
+    ],
+)
+def test_account_mistakes_are_one_line_and_exit_2(runner, db_url, args, stdin, message):
+    _add(runner, "Ana", "candidate")
+    result = runner.invoke(main, args, input=stdin)
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 or "Usage:" in result.stderr
+    assert "Traceback" not in result.output and PASSWORD not in result.output
+
+
+def test_a_broken_database_is_one_line_without_the_password(runner, monkeypatch):
+    monkeypatch.setenv("PRACTICE_DATABASE_URL", "postgresql+psycopg://admin:s3cret@127.0.0.1:1/practice")
+    result = runner.invoke(main, ["users", "list"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: ") and len(result.stderr.strip().splitlines()) == 1
+    assert "s3cret" not in result.output
+
+
+def test_export_and_delete_a_candidate(runner, db_url, tmp_path):
+    import zipfile
+
+    from practice.bank import KeyPoint, Question
+
+    _add(runner, "Ana", "candidate")
+    store, _ = _accounts(db_url)
+    q = Question("q-1", "ml", "basic", "theory", "technical", "Why?", "model answer", (KeyPoint("a point"),))
+    with store:
+        attempt = store.add_attempt(
+            "Ana", q, answer_mode="audio", audio=b"RIFF-recording", audio_mime="audio/wav"
+        )
+    out = tmp_path / "ana.zip"
+    exported = runner.invoke(main, ["export-candidate", "ana", "-o", str(out)])
+    assert exported.exit_code == 0, exported.output
+    with zipfile.ZipFile(out) as zf:
+        assert zf.read(f"recordings/{attempt.id}.wav") == b"RIFF-recording"
+        assert "candidate.json" in zf.namelist()
+
+    kept = runner.invoke(main, ["delete-candidate", "Ana"], input="n\n")
+    assert kept.exit_code == 1  # asked, and not confirmed
+    deleted = runner.invoke(main, ["delete-candidate", "Ana", "--yes"])
+    assert deleted.exit_code == 0 and deleted.stderr == "Deleted Ana and 1 attempt(s).\n"
+    store, accounts = _accounts(db_url)
+    with store:
+        assert store.attempts() == [] and accounts.users() == []

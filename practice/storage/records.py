@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Literal, Protocol, get_args
 
 from practice.scoring.coverage import KeyPointResult, Score
@@ -39,6 +40,24 @@ class QuestionLike(Protocol):
 class Candidate:
     id: int
     name: str
+    created_at: datetime
+
+
+class Role(StrEnum):
+    """What a user may do when logins are on (the rules are in practice.storage.access)."""
+
+    CANDIDATE = "candidate"  # practises; sees only their own attempts (their candidate record has their name)
+    COACH = "coach"  # reviews the candidates assigned to them
+    ADMIN = "admin"  # sees, reviews and deletes everyone's
+
+
+@dataclass(frozen=True)
+class User:
+    """An account. A candidate's attempts are those of the candidate record with the same name."""
+
+    id: int
+    name: str
+    role: Role
     created_at: datetime
 
 

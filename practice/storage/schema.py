@@ -132,6 +132,55 @@ def _review_tables(md: sa.MetaData) -> dict[str, sa.Table]:
     return {t.name: t for t in (notes, overrides)}
 
 
+def _account_tables(md: sa.MetaData) -> dict[str, sa.Table]:
+    """Schema version 3: accounts, coach assignments, login sessions and failed logins.
+
+    A candidate user is tied to the candidate record by name (`name_key`), not by a key, so an account
+    made for a name that already practised owns those attempts. `logins` keeps only a hash of each token.
+    `login_failures` is one row per wrong password, so several app processes count them together.
+    """
+    users = sa.Table(
+        "users",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("name", sa.String(MAX_NAME_LENGTH), nullable=False),
+        sa.Column("name_key", sa.String(MAX_NAME_LENGTH), nullable=False, unique=True),
+        sa.Column("role", sa.String(20), nullable=False),
+        sa.Column("password_hash", sa.Text, nullable=False),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+    )
+    assignments = sa.Table(
+        "coach_assignments",
+        md,
+        sa.Column("coach_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(
+            "candidate_id",
+            sa.Integer,
+            sa.ForeignKey("candidates.id", ondelete="CASCADE"),
+            primary_key=True,
+            index=True,
+        ),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+    )
+    logins = sa.Table(
+        "logins",
+        md,
+        sa.Column("token_hash", sa.String(64), primary_key=True),  # sha256 hex of the token
+        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.Column("last_seen_at", UTCDateTime, nullable=False, index=True),
+    )
+    failures = sa.Table(
+        "login_failures",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("name_key", sa.String(MAX_NAME_LENGTH), nullable=False),
+        sa.Column("failed_at", UTCDateTime, nullable=False),
+        sa.Index("ix_login_failures_name_failed", "name_key", "failed_at"),
+    )
+    return {t.name: t for t in (users, assignments, logins, failures)}
+
+
 def _migrate_to_1(conn: Connection) -> None:
     md = sa.MetaData()
     _base_tables(md)
@@ -147,14 +196,21 @@ def _migrate_to_2(conn: Connection) -> None:
     md.create_all(conn, tables=list(tables.values()))
 
 
+def _migrate_to_3(conn: Connection) -> None:
+    md = sa.MetaData()
+    _base_tables(md)  # so the new tables' foreign keys resolve; create_all skips what exists
+    tables = _account_tables(md)
+    md.create_all(conn, tables=list(tables.values()))
+
+
 # Index i upgrades a database from version i to i + 1. Append; never edit a released migration.
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_migrate_to_1, _migrate_to_2)
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_migrate_to_1, _migrate_to_2, _migrate_to_3)
 SCHEMA_VERSION = len(MIGRATIONS)
 _PG_MIGRATION_LOCK = 0x70726163  # any constant: serialises migrations of several machines on one server
 
 # The current shape, used by the queries; tests check a migrated database matches it.
 metadata = sa.MetaData()
-_tables = {**_base_tables(metadata), **_review_tables(metadata)}
+_tables = {**_base_tables(metadata), **_review_tables(metadata), **_account_tables(metadata)}
 for _name, _type in _COACH_COLUMNS:
     _tables["attempts"].append_column(sa.Column(_name, _type, nullable=True))
 candidates_table = _tables["candidates"]
@@ -163,6 +219,10 @@ attempts_table = _tables["attempts"]
 recordings_table = _tables["recordings"]
 notes_table = _tables["notes"]
 overrides_table = _tables["key_point_overrides"]
+users_table = _tables["users"]
+assignments_table = _tables["coach_assignments"]
+logins_table = _tables["logins"]
+login_failures_table = _tables["login_failures"]
 schema_version_table = sa.Table(
     "schema_version",
     metadata,

@@ -4,7 +4,8 @@ One `Store` per process, shared by all browser sessions: the engine is thread-sa
 state. An attempt and its audio are written in one transaction *before* scoring, so a failed scorer
 leaves the recording and transcript behind to be re-scored (the review page's "Score again"). A coach's
 review (note, key-point overrides, coverage) is saved in one transaction too (`Store.save_review`), and a
-note is edited or deleted in one (`Store.edit_note`, `Store.delete_note`).
+note is edited or deleted in one (`Store.edit_note`, `Store.delete_note`), and so is deleting a
+candidate with everything about them (`Store.delete_candidate`; `Store.export_candidate` is the zip of it).
 
 SQLite (the default) runs in WAL mode with a busy timeout and every write transaction starts with
 BEGIN IMMEDIATE: writers queue for the lock instead of failing with "database is locked" halfway
@@ -21,7 +22,7 @@ import math
 import os
 import re
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
@@ -35,7 +36,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from practice.scoring.coverage import Score
 from practice.scoring.delivery import Delivery
-from practice.storage import codec
+from practice.storage import codec, owndata
 from practice.storage.errors import NotFoundError, StorageError
 from practice.storage.records import (
     ANSWER_MODES,
@@ -491,15 +492,19 @@ class Store:
         session_id: str | None = None,
         limit: int | None = None,
         status: AttemptStatus | None = None,
+        candidate_ids: Collection[int] | None = None,
     ) -> list[Attempt]:
         """Attempts matching every filter given, newest first, without their audio.
 
-        `since`/`until` are inclusive; a date means the whole UTC day.
+        `since`/`until` are inclusive; a date means the whole UTC day. `candidate_ids` keeps only those
+        candidates' attempts (access.visible_attempts passes the ones a user may see).
         """
         a = attempts_table
         conditions: list[Any] = []
         if candidate is not None:
             conditions.append(candidates_table.c.name_key == _name_key(candidate))
+        if candidate_ids is not None:
+            conditions.append(a.c.candidate_id.in_([int(i) for i in candidate_ids]))
         for column, value in ((a.c.track, track), (a.c.level, level), (a.c.question_id, question_id)):
             if value is not None:
                 conditions.append(column == value)
@@ -581,6 +586,23 @@ class Store:
             attempt_id = _note_attempt(conn, note_id)
             conn.execute(sa.delete(notes_table).where(notes_table.c.id == note_id))
             return self._load(conn, [attempt_id])[0]
+
+    # a candidate's own data
+
+    def export_candidate(self, name: str) -> bytes:
+        """Everything stored about a candidate, recordings included, as a zip (see storage.owndata).
+
+        NotFoundError for a name that never practised; who may ask is `access.can_export`.
+        """
+        return owndata.export_candidate(self, name)
+
+    def delete_candidate(self, name: str) -> int:
+        """Delete a candidate with their sessions, attempts, recordings, notes, overrides, account, coach
+        assignments and logins, in one transaction; returns how many attempts went.
+
+        NotFoundError for an unknown name; who may ask is `access.can_delete`.
+        """
+        return owndata.delete_candidate(self, name)
 
     # reading rows into Attempts
 
