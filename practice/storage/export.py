@@ -7,100 +7,48 @@ import io
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 
 from practice.markdown import literal_inline, literal_lines
 from practice.scoring.delivery import Delivery
 from practice.storage.records import Attempt, _now, _utc
-from practice.transcript import Transcript, describe_corrections
-
-
-def _fmt_time(value: datetime | None) -> str:
-    return _utc(value).strftime("%Y-%m-%d %H:%M UTC") if value else ""
-
-
-def _fmt_cov(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.0f}"
+from practice.storage.summary import format_time, summarize
 
 
 def _quote(text: str) -> str:
     return "\n".join(f"> {line}" if line else ">" for line in literal_lines(text))
 
 
-def _delivery_lines(d: Delivery) -> list[str]:
-    """How it was said, in numbers, then the coaching sentences (worked out now, in today's wording)."""
-    pace = "too short to tell" if d.wpm is None else f"{d.wpm:.0f} words per minute, {d.pace}"
-    pauses = "none"
-    if d.long_pauses:
-        longest = max(p.duration for p in d.long_pauses)
-        pauses = f"{len(d.long_pauses)}, the longest {longest:.1f} s"
-    lines = [
-        f"- Length: {d.duration:.1f} s, {d.word_count} words",
-        f"- Pace: {pace}",
-        f"- Fillers: {len(d.fillers)}, {d.fillers_per_100:.1f} per 100 words",
-        f"- Long pauses (over {d.long_pause:g} s): {pauses}",
-    ]
-    if d.time_to_first_word is not None:
-        lines.append(f"- First word after: {d.time_to_first_word:.1f} s")
-    return lines + [f"- {literal_inline(line)}" for line in d.feedback()]
-
-
 def export_markdown(attempts: Iterable[Attempt], title: str = "Interview practice attempts") -> str:
-    """A report a coach can send: each attempt's question, scores (coach beside automatic), answer, notes."""
+    """A report a coach can send: each attempt's question, scores (coach beside automatic), answer, notes.
+
+    What it says comes from `summary.summarize` (as the PDF report's does); here it is only escaped."""
     items = list(attempts)
-    out = [f"# {literal_inline(title)}", "", f"{len(items)} attempt(s), exported {_fmt_time(_now())}.", ""]
-    for a in items:
-        out += [f"## {literal_inline(a.question_id)} ({literal_inline(a.candidate.name)})", ""]
-        if a.question:
-            out += [f"**Question:** {literal_inline(a.question)}", ""]
-        out.append(
-            f"- Date: {_fmt_time(a.created_at)}; track {literal_inline(a.track)}, level "
-            f"{literal_inline(a.level)}, topic {literal_inline(a.topic)}; answer {a.answer_mode}"
-        )
-        coverage = f"- Coverage: {_fmt_cov(a.coverage)} (automatic)"
-        if a.coach_coverage is not None:
-            by = f" by {literal_inline(a.coach_coverage_by)}" if a.coach_coverage_by else ""
-            coverage += f"; {_fmt_cov(a.coach_coverage)} (coach{by})"
-        elif a.overrides and a.effective_coverage is not None:
-            coverage += f"; {_fmt_cov(a.effective_coverage)} after the coach's key-point changes"
-        out.append(coverage)
-        if a.status != "scored":
-            error = f": {literal_inline(a.error)}" if a.error else ""
-            out.append(f"- Not scored ({a.status}{error})")
+    out = [f"# {literal_inline(title)}", "", f"{len(items)} attempt(s), exported {format_time(_now())}.", ""]
+    for s in map(summarize, items):
+        out += [f"## {literal_inline(s.question_id)} ({literal_inline(s.candidate)})", ""]
+        if s.question:
+            out += [f"**Question:** {literal_inline(s.question)}", ""]
+        out += [f"- {literal_inline(s.facts)}", f"- Coverage: {literal_inline(s.coverage)}"]
+        if s.not_scored:
+            out.append(f"- {literal_inline(s.not_scored)}")
         out.append("")
-        if a.key_points:
+        if s.key_points:
             out += ["### Key points", ""]
-            for i, point in enumerate(a.key_points):
-                text = literal_inline(point.key_point.text)
-                line = f"{i + 1}. **{a.automatic_status(i) or 'unknown'}**: {text}"
-                coach = a.override(i)
-                if coach:
-                    line += f" (coach: **{coach.status}**, {literal_inline(coach.author)})"
+            for point in s.key_points:
+                line = f"{point.number}. **{point.automatic}**: {literal_inline(point.text)}"
+                if point.coach_status:
+                    line += f" (coach: **{point.coach_status}**, {literal_inline(point.coach_author or '')})"
                 out.append(line)
             out.append("")
-        answer = a.answer_text or (a.transcript.text if a.transcript else "")
-        heading = "Transcript" if a.answer_mode != "typed" else "Answer"
-        out += [f"### {heading}", "", _quote(answer) if answer.strip() else "_(no words)_", ""]
-        if a.transcript is not None and a.transcript.original is not None:
-            out += [_correction_line(a.transcript), ""]
-        delivery = _delivery_lines(a.delivery) if a.delivery else []
-        if delivery:
-            out += ["### Delivery", "", *delivery, ""]
-        if a.notes:
-            out += ["### Notes", ""]
-            for note in a.notes:
-                body = literal_inline(note.text)
-                out.append(f"- {_fmt_time(note.created_at)}, {literal_inline(note.author)}: {body}")
-            out.append("")
+        answer = _quote(s.answer) if s.answer.strip() else "_(no words)_"
+        out += [f"### {s.answer_heading}", "", answer, ""]
+        if s.correction:
+            out += [literal_inline(s.correction), ""]
+        if s.delivery:
+            out += ["### Delivery", "", *(f"- {literal_inline(line)}" for line in s.delivery), ""]
+        if s.notes:
+            out += ["### Notes", "", *(f"- {literal_inline(note)}" for note in s.notes), ""]
     return "\n".join(out).rstrip() + "\n"
-
-
-def _correction_line(transcript: Transcript) -> str:
-    """What was corrected by hand, by whom, and the words first heard (the one place they appear)."""
-    changes = describe_corrections(transcript)
-    who = f" By {literal_inline(transcript.corrected_by)}." if transcript.corrected_by else ""
-    heard = literal_inline(transcript.heard.text) or "(no words)"
-    return f"{literal_inline(changes)}{who} First heard as: {heard}"
 
 
 def export_stem(attempts: Sequence[Attempt], *, session: bool = False) -> str:
