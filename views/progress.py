@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 import altair as alt
 import pandas as pd
@@ -11,6 +12,8 @@ import streamlit as st
 from practice import progress, sessions
 from practice.bank import LEVELS
 from practice.markdown import escape_markdown
+from practice.report import progress_report
+from practice.storage import export_stem
 from views import widgets
 
 bank, store = widgets.open_bank_and_store()
@@ -31,6 +34,14 @@ top = st.columns(3)
 top[0].metric("Attempts", len(attempts))
 top[1].metric("Questions", len({a.question_id for a in attempts}))
 top[2].metric("Average coverage", f"{sum(a.effective_coverage for a in attempts) / len(attempts):.0f}")
+st.download_button(  # the PDF is made when clicked, not on every rerun
+    "Download PDF",
+    partial(progress_report, candidate, attempts),
+    f"{export_stem(attempts)}-progress.pdf",
+    "application/pdf",
+    key="progress-pdf",
+    on_click="ignore",
+)
 
 advice = progress.level_up(attempts)
 level, next_level = escape_markdown(advice.level), escape_markdown(advice.next_level or "")

@@ -4,12 +4,14 @@ overrides; exports."""
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 import streamlit as st
 
 from practice import sessions
 from practice.bank import LEVELS, UnknownQuestionError
 from practice.markdown import escape_markdown
+from practice.report import session_report
 from practice.storage import (
     KEY_POINT_STATUSES,
     NotFoundError,
@@ -73,7 +75,7 @@ chosen = [
 st.caption(f"{len(chosen)} attempt(s)")
 if not chosen:
     st.stop()
-exports = st.columns(2)
+exports = st.columns(3)
 stem = export_stem(chosen, session=session_id != ALL)  # e.g. ana-lopez-2025-03-10: safe in any folder
 label = "session" if session_id != ALL else (candidate if candidate != ALL else "attempts")
 exports[0].download_button(
@@ -83,6 +85,15 @@ exports[0].download_button(
     "text/markdown",
 )
 exports[1].download_button("Export CSV", export_csv(chosen), f"{stem}.csv", "text/csv")
+if session_id != ALL:  # made when clicked, not on every rerun
+    exports[2].download_button(
+        "Download PDF",
+        partial(session_report, chosen[0].candidate.name, chosen),
+        f"{stem}.pdf",
+        "application/pdf",
+        key="export-pdf",
+        on_click="ignore",
+    )
 
 table = st.dataframe(
     widgets.attempt_rows(chosen),
