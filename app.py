@@ -15,6 +15,7 @@ page = st.navigation(
         st.Page("views/practice.py", title="Practice", icon="🎙️", default=True),
         st.Page("views/review.py", title="Review", icon="📝"),
         st.Page("views/progress.py", title="Progress", icon="📈"),
+        st.Page("views/questions.py", title="Questions", icon="✏️"),
     ]
 )
 try:

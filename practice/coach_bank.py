@@ -61,6 +61,10 @@ class CoachBankError(ValueError):
     """A change to the coach's questions that was refused; the message is one sentence."""
 
 
+class QuestionGone(CoachBankError):
+    """The question to change is not among the coach's any more (deleted in another window)."""
+
+
 class ImportRefused(CoachBankError):
     """A file whose questions were not imported; `problems` has one sentence per bad row."""
 
@@ -175,7 +179,7 @@ class CoachBank:
         for q in self.questions():
             if q.id == question_id:
                 return q
-        raise CoachBankError(f"There is no question '{question_id}' among your questions any more.")
+        raise QuestionGone(f"There is no question '{question_id}' among your questions any more.")
 
     def clashes(self) -> list[str]:
         """Ids of the coach's questions that the bank uses too (a bank updated after they were written)."""
@@ -190,9 +194,9 @@ class CoachBank:
             questions = self.questions()
             ids = [q.id for q in questions]
             if replacing is not None and replacing not in ids:
-                raise CoachBankError(
+                raise QuestionGone(
                     f"The question '{replacing}' was deleted meanwhile (in another window?): "
-                    "save it as a new question instead."
+                    "save again to add it as a new question."
                 )
             others = [i for i in ids if i != replacing]
             question = self._check(
@@ -211,7 +215,7 @@ class CoachBank:
             questions = self.questions()
             kept = [q for q in questions if q.id != question_id]
             if len(kept) == len(questions):
-                raise CoachBankError(f"There is no question '{question_id}' among your questions any more.")
+                raise QuestionGone(f"There is no question '{question_id}' among your questions any more.")
             self._write(kept)
 
     def import_file(self, name: str, data: bytes) -> Imported:

@@ -24,6 +24,7 @@ from practice.coach_bank import (
     CoachBankError,
     Draft,
     ImportRefused,
+    QuestionGone,
     coach_bank_path,
     load_with_coach,
 )
@@ -120,9 +121,9 @@ def test_empty_key_point_rows_are_dropped_and_terms_lowercased(coach):
 
 
 def test_editing_or_deleting_a_question_that_is_gone_says_so(coach):
-    with pytest.raises(CoachBankError, match="^The question 'gone' was deleted meanwhile"):
+    with pytest.raises(QuestionGone, match="^The question 'gone' was deleted meanwhile"):
         coach.save(draft(), replacing="gone")
-    with pytest.raises(CoachBankError, match="^There is no question 'gone' among your questions"):
+    with pytest.raises(QuestionGone, match="^There is no question 'gone' among your questions"):
         coach.delete("gone")
     assert not coach_bank_path().exists()
 
