@@ -124,6 +124,16 @@ def test_a_user_is_added_with_a_role_and_found_by_name_in_any_case(accounts: Acc
     assert [c.name for c in accounts.store.candidates()] == ["Ana Lopez"]
 
 
+def test_an_email_address_is_a_name_like_any_other(accounts: Accounts) -> None:
+    """What st.login would give (st.user.email) finds the account of that name (docs/shared-server.md)."""
+    ana = accounts.add_user("ana@example.org", "candidate", PASSWORD)
+    accounts.add_user("cleo@example.org", "coach", PASSWORD)
+    accounts.assign("cleo@example.org", "Ana@Example.org")
+    assert accounts.user("Ana@Example.org") == ana
+    coach = accounts.user("cleo@example.org")
+    assert [c.name for c in access.visible_candidates(accounts.store, coach)] == ["ana@example.org"]
+
+
 @pytest.mark.parametrize(
     ("name", "role", "password", "error"),
     [
