@@ -13,6 +13,7 @@ model answer, as in a bank file.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import os
 import re
@@ -27,6 +28,7 @@ import yaml
 from pydantic import ValidationError
 
 from practice.bank import (
+    MAX_FILE_BYTES,
     MAX_KEY_POINTS,
     Bank,
     BankError,
@@ -36,7 +38,7 @@ from practice.bank import (
     load_track_file,
     validate_question,
 )
-from practice.files import MEGABYTE
+from practice.files import MEGABYTE, FileReadError, read_limited
 from practice.storage import spreadsheet_text
 
 COACH_BANK_ENV_VAR = "PRACTICE_COACH_BANK"
@@ -55,6 +57,9 @@ REQUIRED_COLUMNS = ("level", "topic", "question", "model_answer")  # an empty id
 
 # Two browser sessions saving at once would each write their own list and lose the other's question.
 _WRITING = threading.Lock()
+# Parsed questions by file, while its stamp stays the same: a page run parses no YAML (pure-Python parsing
+# takes milliseconds a question; reading and hashing the file, microseconds).
+_READ: dict[Path, tuple[str, list[Question]]] = {}
 
 
 class CoachBankError(ValueError):
@@ -126,13 +131,14 @@ def load_with_coach(directory: str | os.PathLike[str] | None = None, *, path: Pa
     return load_bank(directory, extra_files=[path] if os.path.lexists(path) else [])
 
 
-def stamp(path: Path | None = None) -> tuple[int, int, int] | None:
-    """Changes whenever the coach's questions file does (each save replaces it): a key for caches."""
+def stamp(path: Path | None = None) -> str | None:
+    """A digest of the coach's questions file, None without one: a key for caches of what it holds.
+
+    Its content, not its time and inode: two saves within one clock tick can reuse both."""
     try:
-        info = os.stat(path or coach_bank_path())
-    except OSError:
+        return hashlib.blake2b(read_limited(path or coach_bank_path(), MAX_FILE_BYTES)).hexdigest()
+    except FileReadError:
         return None
-    return info.st_ino, info.st_mtime_ns, info.st_size
 
 
 def suggest_id(question: str, taken: Collection[str]) -> str:
@@ -166,6 +172,10 @@ class CoachBank:
         """In the order they were added; CoachBankError when the file was damaged outside the app."""
         if not os.path.lexists(self.path):
             return []
+        current = stamp(self.path)  # before reading: a file replaced meanwhile is read again next time
+        cached = _READ.get(self.path)
+        if cached is not None and current is not None and cached[0] == current:
+            return list(cached[1])
         try:
             _track, questions = load_track_file(self.path)
         except BankError as exc:
@@ -173,7 +183,9 @@ class CoachBank:
             raise CoachBankError(
                 f"Your questions file cannot be read, so nothing can be changed until it is fixed: {problem}"
             ) from exc
-        return questions
+        if current is not None:
+            _READ[self.path] = (current, questions)
+        return list(questions)
 
     def get(self, question_id: str) -> Question:
         for q in self.questions():
@@ -310,7 +322,10 @@ class CoachBank:
             if not questions:  # a bank file needs one question at least: no questions, no file
                 self.path.unlink(missing_ok=True)
             else:
-                _write_atomically(self.path, _dump(questions))
+                text = _dump(questions)
+                _write_atomically(self.path, text)
+                # What was written is what a read would parse; a file replaced since hashes differently.
+                _READ[self.path] = (hashlib.blake2b(text.encode()).hexdigest(), list(questions))
         except OSError as exc:
             raise CoachBankError(f"Your questions could not be saved: {exc.strerror or exc}.") from exc
 

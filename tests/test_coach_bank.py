@@ -254,6 +254,22 @@ def test_the_stamp_changes_with_each_save(coach):
     assert first is not None and coach_bank.stamp() != first
 
 
+def test_the_file_is_parsed_only_when_changed_from_elsewhere(coach, monkeypatch):
+    reads = []
+    real = coach_bank.load_track_file
+    monkeypatch.setattr(coach_bank, "load_track_file", lambda path: reads.append(path) or real(path))
+    coach.save(draft(key_points=(KeyPoint("Uses a  Table ", ("TP",)),)))
+    coach.save(draft(question="  What is\nrecall?  ", key_points=()))
+    saved = coach.questions()
+    assert saved == coach.questions() == CoachBank(coach.bank).questions() and reads == []
+    coach_bank._READ.clear()
+    assert (
+        CoachBank(coach.bank).questions() == saved and len(reads) == 1
+    )  # what a save keeps is what it wrote
+    coach_bank_path().write_text(coach_bank_path().read_text().replace("level: basic", "level: expert"))
+    assert {q.level for q in coach.questions()} == {"expert"} and len(reads) == 2
+
+
 def test_saves_from_several_sessions_at_once_all_land(coach):
     start = threading.Barrier(8)
 
