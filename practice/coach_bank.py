@@ -47,6 +47,7 @@ TRACK = "coach"
 TITLE = "Coach's questions"
 DESCRIPTION = "Questions your coach wrote in the app."
 MAX_IMPORT_BYTES = 2 * MEGABYTE
+MAX_IMPORT_QUESTIONS = 1000  # YAML aliases can repeat one question a million times within the byte limit
 
 QUESTION_COLUMNS = ("id", "level", "topic", "kind", "question", "model_answer")
 POINT_COLUMNS = tuple(
@@ -249,6 +250,9 @@ class CoachBank:
             questions = self.questions()
             mine = {q.id: q for q in questions}
             rows = _csv_rows(text) if suffix == ".csv" else _yaml_rows(text)
+            if len(rows) > MAX_IMPORT_QUESTIONS:
+                limit = f"import at most {MAX_IMPORT_QUESTIONS:,} at a time"
+                raise CoachBankError(f"The file has {len(rows):,} questions: {limit}.")
             checked: dict[str, Question] = {}
             problems: list[str] = []
             for label, raw in rows:

@@ -206,3 +206,15 @@ def test_a_question_deleted_in_another_window_while_edited_is_kept_by_saving_aga
     at = at.button(key="q-save").click().run()
     assert not at.error
     assert [q.question for q in CoachBank(load_bank(None)).questions()] == ["What does recall count?"]
+
+
+def test_a_long_list_of_bad_rows_is_cut_short():
+    rows = "".join(f"q{i},hard,metrics,What is {i}?,It is.\n" for i in range(25))
+    at = questions_page()
+    data = ("id,level,topic,question,model_answer\n" + rows).encode()
+    at.file_uploader(key="q-import-file").set_value(("bad.csv", data, "text/csv"))
+    at = at.button(key="q-import").click().run()
+    (error,) = at.error
+    lines = error.value.split("  \n")
+    assert len(lines) == 1 + 20 + 1 and lines[1].startswith("Row 2 (question 'q0')")
+    assert lines[-1] == "… and 5 more."

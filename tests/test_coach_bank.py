@@ -369,6 +369,11 @@ def test_an_import_with_bad_rows_saves_none_and_names_each_row_and_field(coach):
             "The file is not in the question bank's format: it needs a list of questions.",
         ),
         ("q.csv", b"x" * (coach_bank.MAX_IMPORT_BYTES + 1), "The file is larger than the 2 MB limit."),
+        (
+            "q.yaml",
+            b"q: &q {id: x}\nquestions: [" + b"*q, " * 1001 + b"]",
+            "The file has 1,001 questions: import at most 1,000 at a time.",
+        ),
     ],
 )
 def test_a_file_that_cannot_be_imported_is_one_sentence(coach, name, data, expected):

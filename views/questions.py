@@ -21,6 +21,7 @@ from practice.coach_bank import CoachBank, CoachBankError, Draft, ImportRefused,
 from practice.markdown import escape_markdown
 
 KINDS = tuple(kind.value for kind in Kind)
+SHOWN_PROBLEMS = 20  # of a bad import, one a line
 FORM = {"q-question": "", "q-answer": "", "q-level": LEVELS[0], "q-topic": "", "q-kind": KINDS[0], "q-id": ""}
 
 
@@ -157,9 +158,11 @@ def import_file() -> None:
     try:
         flash("success", coach.import_file(uploaded.name, uploaded.getvalue()).summary())
     except ImportRefused as exc:
+        shown = exc.problems[:SHOWN_PROBLEMS]
+        more = [f"… and {len(exc.problems) - len(shown)} more."] if len(exc.problems) > len(shown) else []
         flash(
             "error",
-            "\n".join(["Nothing was imported. Correct these rows and import it again:", *exc.problems]),
+            "\n".join(["Nothing was imported. Correct these rows and import it again:", *shown, *more]),
         )
     except CoachBankError as exc:
         flash("error", f"Nothing was imported. {exc}")
