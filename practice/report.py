@@ -15,10 +15,11 @@ from __future__ import annotations
 import io
 import unicodedata
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from statistics import fmean
+from typing import TYPE_CHECKING
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
@@ -30,8 +31,12 @@ from practice.storage import Attempt
 from practice.storage.summary import AttemptSummary, KeyPointSummary, format_coverage, format_time, summarize
 from practice.transcript import clock
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 FONT = "DejaVu"
-_FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf", "I": "DejaVuSans-Oblique.ttf"}
+# No oblique: DejaVu Sans Oblique has no Arabic, and quoted user words must print as they were said.
+_FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
 REPLACEMENT = "\ufffd"
 
 EMPTY_SESSION = (
@@ -110,10 +115,10 @@ def progress_report(candidate: str, attempts: Sequence[Attempt], *, now: datetim
         doc.bullet(check.text, marker="✓" if check.met else "✗")
     doc.small(advice.rule)
 
-    for title, groups in (("By level", progress.by_level(scored)), ("By topic", progress.by_topic(scored))):
-        doc.heading(title)
+    for group, groups in (("Level", progress.by_level(scored)), ("Topic", progress.by_topic(scored))):
+        doc.heading(f"By {group.lower()}")
         doc.data_table(
-            ["", "Attempts", "Questions", "Average coverage"],
+            [group, "Attempts", "Questions", "Average coverage"],
             [[g.name, str(g.attempts), str(g.questions), f"{g.average_coverage:.0f}"] for g in groups],
             (85, 30, 30, 35),
         )
@@ -140,6 +145,13 @@ def progress_report(candidate: str, attempts: Sequence[Attempt], *, now: datetim
 
 def coverage_chart(series: Sequence[progress.SeriesPoint]) -> bytes:
     """Coverage over time as a PNG: one line of points per level, times in UTC."""
+    out = io.BytesIO()
+    chart_figure(series).savefig(out, format="png")
+    return out.getvalue()
+
+
+def chart_figure(series: Sequence[progress.SeriesPoint]) -> Figure:
+    """The chart `coverage_chart` draws, as a matplotlib Figure."""
     # Imported here: matplotlib takes a moment to load and only the progress report draws.
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
     from matplotlib.figure import Figure  # a bare Figure renders with Agg and never opens a window
@@ -158,6 +170,10 @@ def coverage_chart(series: Sequence[progress.SeriesPoint]) -> bytes:
             label=_chart_text(level),
         )
     axes.set_ylim(0, 100)
+    times = {p.at for p in series}
+    if len(times) == 1:  # one moment: a day either side, not the years matplotlib would pick
+        (only,) = times
+        axes.set_xlim(only - timedelta(days=1), only + timedelta(days=1))
     axes.set_ylabel("Coverage")
     axes.grid(alpha=0.3)
     locator = AutoDateLocator(tz=UTC)
@@ -165,9 +181,7 @@ def coverage_chart(series: Sequence[progress.SeriesPoint]) -> bytes:
     axes.xaxis.set_major_formatter(ConciseDateFormatter(locator, tz=UTC))
     if series:
         axes.legend(title="Level", fontsize=7, title_fontsize=7, loc="lower right")
-    out = io.BytesIO()
-    figure.savefig(out, format="png")
-    return out.getvalue()
+    return figure
 
 
 def _chart_text(text: str) -> str:
@@ -377,6 +391,6 @@ class _Document(FPDF):
             self.ln(self.LINE)
             if point.evidence:
                 when = f", said at {clock(point.said_at)}" if point.said_at is not None else ""
-                self._text(f"“{_one_line(point.evidence)}”{when}", 9, "I", _GREY)
+                self._text(f"“{_one_line(point.evidence)}”{when}", 9, colour=_GREY)
         finally:
             self.set_left_margin(margin)

@@ -172,6 +172,7 @@ def test_any_unicode_name_and_text_prints_as_text_without_crashing():
         assert len(reader.pages) >= 2
         for name in HOSTILE_NAMES:
             assert flat(report.printable(name)) in flat(text), name
+        assert "שלום עליכם" in text and "محمد العربي" in text  # printed, in reading order
     assert "{nb}" in text  # not replaced by the page count
 
 
@@ -181,6 +182,7 @@ def test_any_unicode_name_and_text_prints_as_text_without_crashing():
         ("Zoë Ødegaard 😀", "Zoë Ødegaard 😀"),
         ("Zoe\u0308", "Zoë"),  # composed, so the accent sits on its letter
         ("李 a", "\ufffd a"),
+        ("محمد שלום Ωμέγα Юлия", "محمد שלום Ωμέγα Юлия"),
         ("a\tb\r\nc\x00d\x1be", "a   b\ncde"),
         ("line\u2028next", "line\nnext"),
     ],
@@ -197,6 +199,14 @@ def test_the_chart_is_a_png_and_takes_any_level_name():
     png = report.coverage_chart(series)
     assert png.startswith(b"\x89PNG") and len(png) > 10_000
     assert report.coverage_chart([]).startswith(b"\x89PNG")
+
+
+def test_one_attempt_is_charted_over_two_days_not_years():
+    from matplotlib.dates import num2date
+
+    (axes,) = report.chart_figure([progress.SeriesPoint(T0, 50.0, "q", "basic")]).axes
+    start, end = (num2date(x) for x in axes.get_xlim())
+    assert end - start == timedelta(days=2)
 
 
 def test_the_summary_shows_evidence_only_where_it_counts():
