@@ -430,7 +430,7 @@ def _sessions(attempts: list[Attempt]) -> list[tuple[str, datetime]]:
 
 
 def _sessions_line(name: str, sessions: list[tuple[str, datetime]]) -> str:
-    from practice.storage.summary import format_time
+    from practice.storage import format_time
 
     if not sessions:
         return f"{name} has no session with an answer yet."

@@ -27,8 +27,14 @@ from fpdf.fonts import FontFace
 
 from practice import progress
 from practice.bank import LEVELS
-from practice.storage import Attempt
-from practice.storage.summary import AttemptSummary, KeyPointSummary, format_coverage, format_time, summarize
+from practice.storage import (
+    Attempt,
+    AttemptSummary,
+    KeyPointSummary,
+    format_coverage,
+    format_time,
+    summarize,
+)
 from practice.transcript import clock
 
 if TYPE_CHECKING:

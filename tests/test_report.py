@@ -16,9 +16,8 @@ from practice.bank import KeyPoint
 from practice.cli import main
 from practice.scoring.coverage import Evidence, KeyPointResult, Score
 from practice.scoring.delivery import measure_delivery
-from practice.storage import Attempt, Candidate, KeyPointOverride, open_store
+from practice.storage import Attempt, Candidate, KeyPointOverride, open_store, summarize
 from practice.storage.records import Note
-from practice.storage.summary import summarize
 from practice.transcript import Transcript, Word
 
 T0 = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)

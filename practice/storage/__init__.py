@@ -13,6 +13,8 @@
   `can_export`, `can_delete`, `can_open_attempt`, `can_open_session`, `require`).
 - `owndata`: a candidate's own data as a zip, and deleting all of it (`Store.export_candidate`,
   `Store.delete_candidate`).
+- `summary`: what an attempt says as plain text (`summarize`), laid out by the Markdown export and the
+  PDF report (practice/report.py).
 - `export`: Markdown and CSV exports of attempts, the name to save them under (`export_stem`), and
   `spreadsheet_text` (the CSV formula guard).
 """
@@ -38,6 +40,7 @@ from practice.storage.records import (
 )
 from practice.storage.schema import SCHEMA_VERSION, metadata, migrate, schema_version
 from practice.storage.store import Store, open_store
+from practice.storage.summary import AttemptSummary, KeyPointSummary, format_coverage, format_time, summarize
 
 __all__ = [
     "CSV_COLUMNS",
@@ -48,9 +51,11 @@ __all__ = [
     "Accounts",
     "AnswerMode",
     "Attempt",
+    "AttemptSummary",
     "AuthenticationError",
     "Candidate",
     "KeyPointOverride",
+    "KeyPointSummary",
     "LoginLockedError",
     "LoginPolicy",
     "NotFoundError",
@@ -62,10 +67,13 @@ __all__ = [
     "export_csv",
     "export_markdown",
     "export_stem",
+    "format_coverage",
+    "format_time",
     "login_required",
     "metadata",
     "migrate",
     "open_store",
     "schema_version",
     "spreadsheet_text",
+    "summarize",
 ]
