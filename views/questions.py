@@ -18,6 +18,7 @@ from practice.bank import (
     load_bank,
 )
 from practice.coach_bank import CoachBank, CoachBankError, Draft, ImportRefused, QuestionGone
+from practice.files import MEGABYTE
 from practice.markdown import escape_markdown
 
 KINDS = tuple(kind.value for kind in Kind)
@@ -201,11 +202,11 @@ for question in mine:
     )
     if state.get("q-deleting") == question.id:
         st.warning("Delete this question? Its attempts stay, but it can no longer be practised.")
-        first, second, *_ = st.columns(8)
+        first, second, *_ = st.columns(6)
         first.button("Yes, delete it", key=f"q-confirm-{question.id}", on_click=delete, args=(question.id,))
         second.button("Keep it", key=f"q-keep-{question.id}", on_click=ask_delete, args=(None,))
     else:
-        first, second, *_ = st.columns(8)
+        first, second, *_ = st.columns(6)
         first.button("Edit", key=f"q-edit-{question.id}", on_click=edit, args=(question,))
         second.button("Delete", key=f"q-delete-{question.id}", on_click=ask_delete, args=(question.id,))
 
@@ -227,7 +228,7 @@ qid.text_input(
 st.markdown("**Key points** (what a strong answer must contain; the scorer looks for each)")
 st.button("Propose key points from the model answer", key="q-propose", on_click=propose)
 for i in range(state["q-points"]):
-    text, terms, follow, remove = st.columns([4, 3, 4, 1], vertical_alignment="bottom")
+    text, terms, follow, remove = st.columns([4, 3, 4, 1.5], vertical_alignment="bottom")
     text.text_input(f"Key point {i + 1}", key=f"kp-{i}-text")
     terms.text_input("Terms (comma list)", key=f"kp-{i}-terms", help="Words or phrases that show the point.")
     follow.text_input("Follow-up question", key=f"kp-{i}-follow", help="Asked when the point is missed.")
@@ -237,7 +238,7 @@ if not state["q-points"]:
 st.button(
     "Add a key point", key="q-add-point", on_click=add_point, disabled=state["q-points"] >= MAX_KEY_POINTS
 )
-save_column, clear_column, _ = st.columns([1, 1, 6])
+save_column, clear_column, _ = st.columns([2, 1, 5])
 save_column.button("Save question", key="q-save", type="primary", on_click=save)
 clear_column.button("Cancel" if editing else "Clear", key="q-clear", on_click=clear_form)
 
@@ -245,6 +246,7 @@ st.subheader("Import")
 st.file_uploader(
     "A CSV or YAML file of questions",
     type=["csv", "yaml", "yml"],
+    max_upload_size=coach_bank.MAX_IMPORT_BYTES // MEGABYTE,
     key="q-import-file",
     help="YAML in the question bank's format, or CSV with the columns "
     f"{', '.join(f'`{c}`' for c in coach_bank.QUESTION_COLUMNS)} and `key_point_1`, `terms_1`, `follow_up_1` "
