@@ -218,3 +218,22 @@ def test_a_long_list_of_bad_rows_is_cut_short():
     lines = error.value.split("  \n")
     assert len(lines) == 1 + 20 + 1 and lines[1].startswith("Row 2 (question 'q0')")
     assert lines[-1] == "… and 5 more."
+
+
+def test_a_question_deleted_during_a_session_is_skipped_not_a_crash():
+    seed("recall", "precision")
+    at = app()
+    at.selectbox(key="setup-track").set_value(TRACK)
+    at = at.run()
+    at.text_input(key="setup-name").input("Ada")
+    at.number_input(key="setup-count").set_value(2)
+    at = at.button(key="setup-start").click().run()
+    current = at.session_state["plan"].current
+    CoachBank(load_bank(None)).delete(current)
+    at = at.run()
+    assert not at.exception
+    assert [w.value for w in at.warning] == [
+        f"Question {current} was deleted from the bank meanwhile: skip it."
+    ]
+    at = at.button(key="skip-deleted").click().run()
+    assert not at.exception and at.session_state["plan"].skipped == [current]

@@ -113,6 +113,12 @@ def setup() -> None:
 
 
 def ask(plan: sessions.Plan) -> None:
+    if plan.current not in bank.questions:  # a coach deleted it on the Questions page during the session
+        st.warning(
+            f"Question {escape_markdown(str(plan.current))} was deleted from the bank meanwhile: skip it."
+        )
+        st.button("Skip", key="skip-deleted", on_click=skip, args=(plan,))
+        return
     question = bank.get(plan.current)
     st.caption(
         f"Question {plan.position + 1} of {len(plan.question_ids)} · {escape_markdown(question.level)} · "
