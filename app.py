@@ -7,18 +7,26 @@ import streamlit as st
 from practice.markdown import escape_markdown
 from practice.offline import keep_hub_offline
 from practice.storage import StorageError
+from views import login
 
 keep_hub_offline()
 st.set_page_config(page_title="Interview practice", page_icon="🎙️", layout="wide")
-page = st.navigation(
-    [
-        st.Page("views/practice.py", title="Practice", icon="🎙️", default=True),
-        st.Page("views/review.py", title="Review", icon="📝"),
-        st.Page("views/progress.py", title="Progress", icon="📈"),
-        st.Page("views/questions.py", title="Questions", icon="✏️"),
-    ]
-)
+PAGES = {
+    "practice": st.Page("views/practice.py", title="Practice", icon="🎙️", default=True),
+    "review": st.Page("views/review.py", title="Review", icon="📝"),
+    "progress": st.Page("views/progress.py", title="Progress", icon="📈"),
+    "questions": st.Page("views/questions.py", title="Questions", icon="✏️"),
+    "account": st.Page("views/account.py", title="My data", icon="🗂️"),
+    "users": st.Page("views/users.py", title="Users", icon="👥"),
+}
 try:
+    user = login.gate()  # with logins off, the local admin; with logins on, None until someone logs in
+    if user is None:
+        page = st.navigation([st.Page(login.render_login, title="Log in", icon="🔑", url_path="login")])
+    else:
+        page = st.navigation([PAGES[name] for name in login.pages(user)])
+        if login.logins_on():
+            login.render_logout(user)
     page.run()
 except StorageError as exc:  # e.g. a damaged database file: one sentence, no traceback or server path
     st.error(escape_markdown(exc.public))

@@ -10,10 +10,11 @@ from practice import sessions
 from practice.bank import LEVELS, Question
 from practice.markdown import escape_markdown
 from practice.speech_in import AudioLimits, RefusedRecordingError
-from practice.storage import Attempt, StorageError
-from views import widgets
+from practice.storage import Attempt, Role, StorageError, access
+from views import login, widgets
 
 bank, store = widgets.open_bank_and_store()
+user = login.current_user()
 state = st.session_state
 # The setup choices kept between sessions (a widget's own state is dropped while a session runs).
 state.setdefault("candidate", "")
@@ -24,8 +25,11 @@ state.setdefault("fresh", 0)  # bumped for a fresh recorder and uploader (a disc
 # The session is kept in the address (sessions.link) too: a reload or a reopened tab carries on with it.
 if "plan" not in state and "session" in st.query_params:
     try:
-        state["plan"] = sessions.restore(store, bank, st.query_params.to_dict())
-        state["candidate"] = state["plan"].candidate
+        restored = sessions.restore(store, bank, st.query_params.to_dict())
+        if not access.can_open_session(store, user, restored.session_id):  # another's: refused as if unknown
+            raise sessions.RestoreError("That practice session was not found: start a new one below.")
+        state["plan"] = restored
+        state["candidate"] = restored.candidate
     except sessions.RestoreError as exc:
         st.info(escape_markdown(str(exc)))
         st.query_params.clear()
@@ -35,13 +39,17 @@ if "plan" in state and st.query_params.to_dict() != sessions.link(state["plan"])
 
 def setup() -> None:
     st.title("Practice")
-    name = st.text_input(
-        "Your name",
-        value=state["candidate"],
-        # Other candidates' names are not listed here: a tooltip renders Markdown, and they are theirs.
-        help="A new name creates a profile; the same name again (in any case) carries on with it.",
-        key="setup-name",
-    )
+    if user.role is Role.CANDIDATE:  # logged in: their own name, never another candidate's
+        name = user.name
+        st.caption(f"Practising as {escape_markdown(name)}")
+    else:
+        name = st.text_input(
+            "Your name",
+            value=state["candidate"],
+            # Other candidates' names are not listed here: a tooltip renders Markdown, and they are theirs.
+            help="A new name creates a profile; the same name again (in any case) carries on with it.",
+            key="setup-name",
+        )
     tracks = list(bank.tracks)
     track = st.selectbox(
         "Track",

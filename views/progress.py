@@ -13,19 +13,20 @@ from practice import progress, sessions
 from practice.bank import LEVELS
 from practice.markdown import escape_markdown
 from practice.report import progress_report
-from practice.storage import export_stem
-from views import widgets
+from practice.storage import access, export_stem
+from views import login, widgets
 
 bank, store = widgets.open_bank_and_store()
+user = login.current_user()
 st.title("Progress")
 
-names = [c.name for c in store.candidates()]
+names = [c.name for c in access.visible_candidates(store, user)]
 if not names:
     st.info("No attempts yet: practise a few questions first.")
     st.stop()
 wanted = st.session_state.get("candidate")
 candidate = st.selectbox("Candidate", names, index=names.index(wanted) if wanted in names else 0)
-attempts = progress.scored(store.attempts(candidate=candidate))
+attempts = progress.scored(access.visible_attempts(store, user, candidate=candidate))
 if not attempts:
     st.info("No scored attempts yet for this candidate.")
     st.stop()
@@ -108,7 +109,7 @@ for s in weakest:
         f"{s.missed_last} key point(s) missed · {s.attempts} attempt(s) · {progress.comes_back(s, now)}"
     )
 st.caption(escape_markdown(progress.REVIEW_RULE))
-due = sessions.weak_questions(bank, attempts, count=None)
+due = sessions.weak_questions(bank, attempts, count=None) if login.may_practise(user) else []
 if due and st.button(f"Practise my {len(due)} weak question(s) due now", type="primary", key="practise-weak"):
     st.session_state.update(candidate=candidate, plan=sessions.start(store, candidate, due))
     st.switch_page("views/practice.py")

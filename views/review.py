@@ -14,19 +14,22 @@ from practice.markdown import escape_markdown
 from practice.report import session_report
 from practice.storage import (
     KEY_POINT_STATUSES,
+    LOCAL_USER,
     NotFoundError,
     StorageError,
+    access,
     export_csv,
     export_markdown,
     export_stem,
 )
-from views import widgets
+from views import login, widgets
 
 bank, store = widgets.open_bank_and_store()
+user = login.current_user()
 st.title("Review attempts")
 
 ALL = "All"
-names = [c.name for c in store.candidates()]
+names = [c.name for c in access.visible_candidates(store, user)]  # and every list below only from these
 if not names:
     st.info("No attempts yet: answers saved on the Practice page appear here.")
     st.stop()
@@ -41,7 +44,9 @@ level = row1[2].selectbox("Level", [ALL, *LEVELS])
 dates = row1[3].date_input("Dates (all if none)", value=(), max_value=dt.date.today() + dt.timedelta(days=1))
 start, end = dates if isinstance(dates, tuple) and len(dates) == 2 else (None, None)
 
-chosen = store.attempts(
+chosen = access.visible_attempts(
+    store,
+    user,
     candidate=None if candidate == ALL else candidate,
     track=None if track == ALL else track,
     level=None if level == ALL else level,
@@ -121,6 +126,7 @@ try:
 except UnknownQuestionError:
     question = None
 widgets.show_attempt(attempt, question, reveal_model_answer=question is not None)
+reviewer = access.can_review(store, user, attempt.candidate)  # a candidate reads the notes, adds none
 
 if attempt.status != "scored" and question is not None and st.button("Score again"):
     if widgets.load_models():
@@ -135,8 +141,10 @@ if attempt.status != "scored" and question is not None and st.button("Score agai
 
 
 def coach_name() -> str:
-    """The name in the review form's "Your name" box, as last saved, else the session's coach."""
+    """Who writes: the logged-in user; with logins off the review form's "Your name", as last saved."""
     state = st.session_state
+    if user != LOCAL_USER:
+        return user.name
     return str(state.get("coach-name") or "").strip() or state.get("coach") or "coach"
 
 
@@ -144,6 +152,8 @@ def change_note(note, change: str) -> None:
     """The note controls' callback: "edit", "delete" (asks first), "save", "confirm" (deletes) or "cancel"."""
     state = st.session_state
     state.pop("note-error", None)
+    if not login.still_logged_in():
+        return
     if change in ("edit", "delete"):
         state["note-changing"] = (note.id, change)
         if change == "edit":
@@ -190,7 +200,7 @@ def render_note(note) -> None:
                 ("Edit", f"note-edit-{note.id}", "edit"),
                 ("Delete", f"note-delete-{note.id}", "delete"),
             ]
-    for column, (label, key, change) in zip(st.columns(8), buttons, strict=False):
+    for column, (label, key, change) in zip(st.columns(8), buttons if reviewer else [], strict=False):
         column.button(label, key=key, on_click=change_note, args=(note, change))
 
 
@@ -199,13 +209,17 @@ for note in attempt.notes:
     render_note(note)
 if error := st.session_state.pop("note-error", None):
     st.error(escape_markdown(error))
+if not reviewer:
+    st.stop()
 AUTO = "automatic"
 
 
 def save_review(attempt) -> None:
     """The form's callback: one transaction; on success the note box empties, on failure it keeps the note."""
     state = st.session_state
-    who = state["coach"] = state["coach-name"].strip() or "coach"
+    if not login.still_logged_in():
+        return
+    who = state["coach"] = user.name if user != LOCAL_USER else state["coach-name"].strip() or "coach"
     changed = {}
     for i in range(len(attempt.key_points)):
         wanted = state[f"kp-{attempt.id}-{i}"]
@@ -228,7 +242,8 @@ def save_review(attempt) -> None:
 
 st.session_state.setdefault("coach-name", st.session_state.get("coach", "coach"))
 with st.form(f"coach-{attempt.id}"):
-    st.text_input("Your name", key="coach-name")
+    if user == LOCAL_USER:  # with logins on, the note is signed with the login's name
+        st.text_input("Your name", key="coach-name")
     for i, point in enumerate(attempt.key_points):
         current = attempt.override(i)
         st.selectbox(
