@@ -21,8 +21,11 @@ PAGES = {
 }
 try:
     user = login.gate()  # with logins off, the local admin; with logins on, None until someone logs in
-    if user is None:
-        page = st.navigation([st.Page(login.render_login, title="Log in", icon="🔑", url_path="login")])
+    if user is None:  # the login form at every page's address, so a link to one opens it after logging in
+        forms = [st.Page(login.render_login, title="Log in", icon="🔑", url_path=name) for name in PAGES]
+        page = st.navigation(
+            [st.Page(login.render_login, title="Log in", icon="🔑"), *forms], position="hidden"
+        )
     else:
         page = st.navigation([PAGES[name] for name in login.pages(user)])
         if login.logins_on():

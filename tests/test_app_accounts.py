@@ -202,6 +202,10 @@ def test_a_candidate_reads_the_coachs_notes_but_cannot_add_edit_or_override(peop
     assert not at.text_area and not at.number_input and not at.checkbox
     assert not {b.key for b in at.button} & {"note-edit-1", "note-delete-1"}
     assert "Save review" not in [b.label for b in at.button]
+    assert "No notes from a coach on this attempt yet." not in [c.value for c in at.caption]
+    at = go(logged_in("Bob"), "review")  # nobody has reviewed Bob's attempt
+    assert "No notes from a coach on this attempt yet." in [c.value for c in at.caption]
+    assert not at.text_area and "Save review" not in [b.label for b in at.button]
 
 
 def test_a_coach_sees_and_reviews_only_the_assigned_candidates(people):

@@ -210,6 +210,8 @@ for note in attempt.notes:
 if error := st.session_state.pop("note-error", None):
     st.error(escape_markdown(error))
 if not reviewer:
+    if not attempt.notes:
+        st.caption("No notes from a coach on this attempt yet.")
     st.stop()
 AUTO = "automatic"
 
