@@ -134,14 +134,36 @@ def test_an_unreadable_login_setting_is_one_sentence_and_nothing_else(people, mo
 def test_an_expired_login_shows_the_login_form_again_and_forgets_the_session(people):
     at = logged_in("Ana")
     at.session_state["candidate"] = "kept from before"
-    with open_store() as store, store.engine.begin() as conn:
-        conn.execute(sa.update(logins_table).values(last_seen_at=datetime.now(UTC) - timedelta(hours=13)))
+    end_logins()
     at = at.run()
     assert not at.exception and shows_only_the_login_form(at)
     assert "Your login has ended" in at.info[0].value
     assert "candidate" not in at.session_state
     at = log_in(at, "Ana")
     assert at.title[0].value == "Practice"
+
+
+def end_logins() -> None:
+    """Every open login goes 13 hours without use: ended, as the core counts it."""
+    with open_store() as store, store.engine.begin() as conn:
+        conn.execute(sa.update(logins_table).values(last_seen_at=datetime.now(UTC) - timedelta(hours=13)))
+
+
+def test_a_click_after_the_login_ended_changes_nothing(people):
+    """A button's callback runs before the page checks the login, so the callbacks that write check it too."""
+    at = go(logged_in("Cleo"), "review")
+    at.text_area(key="note-1").input("Written after the login ended")
+    end_logins()
+    at = next(b for b in at.button if b.label == "Save review").click().run()
+    assert shows_only_the_login_form(at)
+    at = go(logged_in("Ana"), "account")
+    at.text_input(key="mydata-delete-confirm").input("Ana")
+    end_logins()
+    at = at.button(key="mydata-delete").click().run()
+    assert shows_only_the_login_form(at)
+    with open_store() as store:
+        (attempt,) = store.attempts(candidate="Ana")
+    assert [n.text for n in attempt.notes] == ["Mention tuning, Ana"]
 
 
 def test_log_out_ends_the_login_and_forgets_everything(people):
