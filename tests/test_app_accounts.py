@@ -315,7 +315,7 @@ def test_my_data_deletes_everything_after_the_name_is_typed_and_logs_out(people)
 # --- Users (admin) --------------------------------------------------------------------------------------
 
 
-def test_the_admin_adds_a_user_assigns_a_coach_and_deletes_a_candidate(people):
+def test_the_admin_adds_a_user_assigns_a_coach_and_deletes_a_candidate(people, deferred):  # noqa: F811
     at = go(logged_in("Root"), "users")
     assert list(at.dataframe[0].value["name"]) == ["Ana", "Bob", "Cleo", "Root"]
     assert (
@@ -337,8 +337,16 @@ def test_the_admin_adds_a_user_assigns_a_coach_and_deletes_a_candidate(people):
     assert said(at.success) == ["Dee now reviews Bob."]
     with open_store() as store:
         assert [c.name for c in Accounts(store).assigned("Dee")] == ["Bob"]
+    at.selectbox(key="users-coach").select("Cleo")
+    at.selectbox(key="users-candidate").select("Ana")
+    at = at.button(key="users-unassign").click().run()
+    assert said(at.success) == ["Cleo no longer reviews Ana."]
+    assert list(at.dataframe[0].value["reviews"]) == ["", "", "", "Bob", ""]  # Ana, Bob, Cleo, Dee, Root
 
     at.selectbox(key="users-delete-name").select("Bob")
+    at = at.run()
+    make, _ = deferred["candidate-data.zip"]  # the admin downloads a candidate's data too
+    assert read_export(make()).candidate.name == "Bob"
     at = at.button(key="users-delete").click().run()
     assert any("Delete Bob and everything stored about them" in w.value for w in at.warning)
     with open_store() as store:
