@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -12,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from practice.bank import Bank, Question
+from practice.scoring.structure import COMPONENTS, Component
 
 Style = Literal[
     "strong", "paraphrase", "partial", "weak", "off-topic", "parrot", "contradiction", "asr", "vocabulary"
@@ -54,6 +56,86 @@ def default_eval_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "eval" / "answers"
 
 
+# --- behavioural answers labelled per STAR part (eval/structure/, see its README) -----------------------
+
+StructureStyle = Literal[
+    "full", "no-result", "no-situation", "no-task", "no-action", "actions-only", "rambling", "asr", "weak"
+]
+
+
+class _StructureSchema(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    question_id: str
+    style: StructureStyle
+    answer: str = Field(min_length=1)
+    # per part, the words that carry it, verbatim; none: the part is missing
+    situation: list[str] = Field(default_factory=list)
+    task: list[str] = Field(default_factory=list)
+    action: list[str] = Field(default_factory=list)
+    result: list[str] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LabelledStructure:
+    id: str
+    question: Question
+    style: str
+    answer: str  # with runs of whitespace made one space, so the quotes' offsets point into it
+    quotes: dict[Component, tuple[tuple[int, int], ...]]  # per part, [start, end) of each quote in answer
+
+    def present(self, component: Component) -> bool:
+        return bool(self.quotes[component])
+
+    @property
+    def labels(self) -> list[bool]:
+        """Per part, in COMPONENTS order: whether the answer has it."""
+        return [self.present(c) for c in COMPONENTS]
+
+
+def default_structure_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "eval" / "structure"
+
+
+def load_structure_set(bank: Bank, directory: Path | None = None) -> list[LabelledStructure]:
+    """The labelled behavioural answers; EvalSetError names the file and answer of any mistake: a question
+    that is not in the bank or not behavioural, a quote that is not in its answer, a repeated id."""
+    directory = directory or default_structure_dir()
+    adapter = TypeAdapter(list[_StructureSchema])
+    out: list[LabelledStructure] = []
+    seen: set[str] = set()
+    for path in sorted(directory.glob("*.yaml")):
+        try:
+            rows = adapter.validate_python(yaml.safe_load(path.read_text(encoding="utf-8")))
+        except (yaml.YAMLError, ValidationError) as exc:
+            raise EvalSetError(f"{path}: {exc}") from exc
+        for row in rows:
+            if row.id in seen:
+                raise EvalSetError(f"{path}: duplicate answer id '{row.id}'")
+            seen.add(row.id)
+            question = bank.questions.get(row.question_id)
+            if question is None:
+                raise EvalSetError(f"{path}: '{row.id}' names unknown question '{row.question_id}'")
+            if question.kind != "behavioural":
+                raise EvalSetError(f"{path}: '{row.id}' answers '{question.id}', which is not behavioural")
+            answer = " ".join(row.answer.split())
+            quotes: dict[Component, tuple[tuple[int, int], ...]] = {}
+            for component in COMPONENTS:
+                spans = []
+                for quote in getattr(row, component):
+                    quote = " ".join(quote.split())
+                    start = answer.find(quote) if quote else -1
+                    if start < 0:
+                        raise EvalSetError(
+                            f"{path}: '{row.id}' quotes words for {component} that are not in its answer: "
+                            f"'{quote}'"
+                        )
+                    spans.append((start, start + len(quote)))
+                quotes[component] = tuple(spans)
+            out.append(LabelledStructure(row.id, question, row.style, answer, quotes))
+    return out
+
+
 def load_eval_set(bank: Bank, directory: Path | None = None) -> list[LabelledAnswer]:
     directory = directory or default_eval_dir()
     adapter = TypeAdapter(list[_LabelSchema])
@@ -92,7 +174,9 @@ def load_eval_set(bank: Bank, directory: Path | None = None) -> list[LabelledAns
     return out
 
 
-def question_folds(answers: list[LabelledAnswer], k: int = 4, salt: str = "eval-fold") -> np.ndarray:
+def question_folds(
+    answers: Sequence[LabelledAnswer | LabelledStructure], k: int = 4, salt: str = "eval-fold"
+) -> np.ndarray:
     """A stable fold number (0..k-1) per answer, by a hash of its question id.
 
     All answers to one question share a fold, so tuning on the other folds never sees that question.

@@ -13,6 +13,7 @@ from practice.bank import Question
 from practice.scoring import default_scorer
 from practice.scoring.coverage import CoverageScorer, Score
 from practice.scoring.delivery import Delivery, measure_delivery
+from practice.scoring.structure import StructureReader
 from practice.speech_in import DEFAULT_LIMITS, AudioLimits, Transcriber, default_transcriber
 from practice.transcript import Transcript
 
@@ -37,6 +38,16 @@ class Assessment:
         for point, when in zip(data["key_points"], self.said_at(), strict=True):
             point["said_at"] = None if when is None else round(when, 2)
         data["follow_up"] = self.follow_up()
+        if self.score.structure is not None:
+            data["structure"] = [
+                {
+                    "part": p.component,
+                    "present": p.present,
+                    "probability": p.probability,
+                    "evidence": None if p.evidence is None else p.evidence.text,
+                }
+                for p in self.score.structure.parts
+            ]
         if self.transcript is not None:
             data["transcript"] = self.transcript.to_dict()
         if self.delivery is not None:
@@ -68,8 +79,18 @@ def domain_terms(question: Question) -> list[str]:
     return list(dict.fromkeys(term for point in question.key_points for term in point.terms))
 
 
+def score_answer(question: Question, text: str, scorer: CoverageScorer | None = None) -> Score:
+    """The coverage score; for a behavioural question also which STAR parts the answer has (Situation,
+    Task, Action, Result), read by the scorer's own judge (a scorer without one reads no structure)."""
+    scorer = scorer or default_scorer()
+    score = scorer.score(question, text)
+    if question.kind != "behavioural" or scorer.judge is None:
+        return score
+    return replace(score, structure=StructureReader(scorer.judge).read(text))
+
+
 def assess_text(question: Question, text: str, scorer: CoverageScorer | None = None) -> Assessment:
-    return Assessment(question, text, (scorer or default_scorer()).score(question, text))
+    return Assessment(question, text, score_answer(question, text, scorer))
 
 
 def assess_transcript(
@@ -81,7 +102,7 @@ def assess_transcript(
     fillers) is measured on the words heard, which are the audio's; only the domain terms used are read
     from the corrected words, since they are words, not timing.
     """
-    score = (scorer or default_scorer()).score(question, transcript.text)
+    score = score_answer(question, transcript.text, scorer)
     terms = domain_terms(question)
     heard = transcript.heard
     delivery = measure_delivery(heard.words, heard.duration, terms)

@@ -43,6 +43,7 @@ import numpy as np
 from practice.bank import KeyPoint, Question
 from practice.scoring.embedding import Embedder
 from practice.scoring.judge import CONTRADICTS, LABELS, STATES, Judge
+from practice.scoring.structure import StructureReport
 from practice.scoring.text import (
     ANTONYMS,
     HESITATIONS,
@@ -161,6 +162,7 @@ class Score:
     coverage: float  # 0-100
     key_points: tuple[KeyPointResult, ...]
     word_count: int
+    structure: StructureReport | None = None  # behavioural questions: the STAR parts (practice.assess)
 
     def by_status(self, status: Status) -> list[KeyPointResult]:
         return [k for k in self.key_points if k.status == status]

@@ -5,6 +5,9 @@ TypeAdapter on their own dataclasses, so a stored score is the dataclass's field
 text, terms and follow-up) and a loaded one is a `Score` again; nothing computed is stored. Coaching
 sentences are `Delivery.feedback()`, worked out when shown, so every attempt reads in today's wording.
 
+A behavioural answer's score carries which STAR parts it has (`Score.structure`); rows from before, and
+other questions' rows, have none, and a damaged one is dropped rather than hiding the score.
+
 A transcript corrected by hand carries the words first heard as `original` (see `Transcript.corrected`);
 rows from before have none. Rows written before (by `Assessment.to_dict()`) load too: their key points
 carry only their text (plus the time it was said, which the transcript gives again), the follow-up
@@ -80,8 +83,12 @@ def load_score(data: Any) -> Score | None:
     try:
         return _SCORE.validate_python(_upgrade_score(data))
     except (ValidationError, TypeError, ValueError):
-        log.warning("a stored score could not be read; the attempt is shown without it")
-        return None
+        pass
+    if isinstance(data, dict) and data.get("structure") is not None:  # the score itself may still be fine
+        log.warning("a stored answer structure could not be read; the score is shown without it")
+        return load_score({**data, "structure": None})
+    log.warning("a stored score could not be read; the attempt is shown without it")
+    return None
 
 
 def load_delivery(data: Any) -> Delivery | None:
