@@ -29,6 +29,7 @@ bench: install
 	$(BIN)/python bench/unseen.py
 	$(BIN)/python bench/speech.py
 	$(BIN)/python bench/grading.py
+	$(BIN)/python bench/structure.py
 
 judge: install  # retrains practice/scoring/judge/ from ../shared/datasets (about 45 min on 2 cores)
 	$(BIN)/python training/train_judge.py

@@ -136,9 +136,12 @@ def test_an_answer_with_no_words_has_no_parts(fake_judge):
     assert report.missing == list(COMPONENTS) and fake_judge.pairs == []
 
 
-def test_the_shipped_reader_reads_every_part_with_its_thresholds():
-    assert StructureReader(Fixed(0.99)).read("At work I fixed it and it worked.").missing == []
-    assert StructureReader(Fixed(0.0)).read("At work I fixed it and it worked.").missing == list(COMPONENTS)
+def test_the_shipped_reader_takes_a_part_from_its_words_or_from_a_judge_sure_of_it():
+    plain = "There was a model and some data and then things were different."
+    assert StructureReader(Fixed(0.99)).read(plain).missing == []
+    assert StructureReader(Fixed(0.3)).read(plain).missing == list(COMPONENTS)
+    worded = "At my last job I was asked to fix it, so I rebuilt it, and in the end it worked."
+    assert StructureReader(Fixed(0.0)).read(worded).missing == []
 
 
 def report(*missing: str) -> StructureReport:
@@ -274,3 +277,26 @@ def test_a_damaged_structure_is_dropped_and_the_score_kept():
     assert codec.load_score(stored) == Score("q", 50.0, (), 3)
     stored["structure"] = "garbage"
     assert codec.load_score(stored) == Score("q", 50.0, (), 3)
+
+
+# --- the real judge -----------------------------------------------------------------------------------------
+
+CLEAR_STAR = (
+    "Last spring at a travel booking startup, our hotel ranking model started showing sold-out rooms at the "
+    "top of the results. My job was to find out why before the summer peak. I compared the training data "
+    "with the live listings and found that availability was updated only once a day, so I added an hourly "
+    "availability feature and retrained the model. As a result, clicks on sold-out rooms dropped by "
+    "seventy percent and bookings went up four percent in the first month."
+)
+WITHOUT_RESULT = CLEAR_STAR.split(" As a result")[0]
+
+
+@pytest.mark.models
+def test_the_real_judge_finds_all_four_parts_of_a_clear_story_and_misses_a_result_left_out():
+    from practice.scoring.judge import default_judge
+
+    reader = StructureReader(default_judge())
+    full = reader.read(CLEAR_STAR)
+    assert full.missing == [], full
+    assert "dropped by seventy percent" in full.part("result").evidence.text
+    assert reader.read(WITHOUT_RESULT).missing == ["result"]

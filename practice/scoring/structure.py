@@ -3,12 +3,13 @@
 Interviewers listen for a story in four parts. Each part has a short statement describing it ("I was
 working at a company on a project with a team"); the key-point judge (`practice/scoring/judge.py`) reads
 it against every window of the answer, as it reads a key point. The judge tells a story from talk about a
-topic well, but not which part of the story a window is: alone, the window it picks for Action is more
-often the result, and Situation and Task swap (bench/README.md). So a window also scores for the words
-interviewers hear each part in ("my job was", "I was asked to", "I built", "in the end", "went from"),
-and a part is present when its best window's P(states) plus `cue_weight` if it has such words reaches the
-part's threshold; that window is the evidence shown. The weight and thresholds were chosen on
-eval/structure/ (bench/structure.py reports them cross-validated by question); the judge never saw it.
+topic, but not well which part of the story a window is: alone, the window it picks for Action is more
+often the result, and Situation and Task swap (bench/README.md). So a part is present when a window has
+the words interviewers hear it in ("my job was", "I was asked to", "I built", "in the end", "went from"),
+or when the judge reads the part's statement in a window with P(states) at least the part's threshold.
+The evidence shown is the window with those words the judge supports most, else the judge's best window.
+The thresholds were chosen on eval/structure/ (bench/structure.py reports them cross-validated by
+question); the judge never saw it.
 """
 
 from __future__ import annotations
@@ -77,13 +78,16 @@ class StructureConfig:
     bench/structure.py)."""
 
     window_sizes: tuple[int, ...] = (16,)
-    # With 0.5, a window with a part's cue words needs little support from the judge, and one without
-    # needs the judge's P(states) to reach about the threshold alone.
-    cue_weight: float = 0.5
-    situation: float = 0.58
-    task: float = 0.44
-    action: float = 0.51
-    result: float = 0.53
+    # A window's score is P(states) + cue_weight if it has the part's cue words. At 1.0 (and thresholds up
+    # to 1) the words alone make the part present; weighted 0.5, the thresholds eval/structure/ chose
+    # turned on judge probabilities near zero, and a clear story lost its situation (bench/README.md).
+    cue_weight: float = 1.0
+    # The judge's P(states) that makes a part present without its cue words; Action's is so high because
+    # the judge reads an action into most stories and explanations.
+    situation: float = 0.74
+    task: float = 0.48
+    action: float = 0.95
+    result: float = 0.64
 
     def threshold(self, component: Component) -> float:
         return float(getattr(self, component))
