@@ -9,6 +9,7 @@ import streamlit as st
 from practice import sessions
 from practice.bank import LEVELS, Question
 from practice.markdown import escape_markdown
+from practice.scoring.structure import StructureReport
 from practice.speech_in import AudioLimits, RefusedRecordingError
 from practice.storage import Attempt, Role, StorageError, access
 from views import login, widgets
@@ -226,6 +227,8 @@ def feedback(plan: sessions.Plan, question: Question, latest: Attempt, previous:
         st.caption("🎙️ Your answer")
         widgets.play_recording(saved[0], alt="Your recorded answer")
     widgets.show_attempt(latest, question, comparison=comparison)
+    if latest.score is not None and latest.score.structure is not None:  # a behavioural question
+        structure(latest.score.structure)
     if latest.transcript is not None:
         correction(plan, latest, question)
     if previous is not None and previous.status == "scored":
@@ -241,6 +244,16 @@ def feedback(plan: sessions.Plan, question: Question, latest: Attempt, previous:
         args=(plan,),
         width="stretch",
     )
+
+
+def structure(report: StructureReport) -> None:
+    """Which STAR parts the answer had, the words that carried each, and what to add."""
+    st.markdown(f"**Structure:** {report.line()}")
+    for part in report.parts:
+        if part.evidence is not None:
+            st.caption(f"{part.title}: “{escape_markdown(part.evidence.text)}”")
+    if advice := report.advice():
+        st.info(advice)
 
 
 def try_again(question_id: str) -> None:

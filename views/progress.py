@@ -13,6 +13,7 @@ from practice import progress, sessions
 from practice.bank import LEVELS
 from practice.markdown import escape_markdown
 from practice.report import progress_report
+from practice.scoring import structure
 from practice.storage import access, export_stem
 from views import login, widgets
 
@@ -96,6 +97,15 @@ st.altair_chart(
     .properties(height=260),
     width="stretch",
 )
+
+reports = [a.score.structure for a in attempts if a.score is not None and a.score.structure is not None]
+if most := structure.most_missing(reports):  # behavioural answers only
+    part, missing, read = most
+    st.markdown("#### Answer structure")
+    st.markdown(
+        f"**{structure.TITLES[part]}** is the part your behavioural answers most often leave out: missing "
+        f"from {missing} of {read}. {structure.ADVICE[part]}"
+    )
 
 st.markdown("#### Weakest questions")
 now = datetime.now().astimezone()  # "comes back on" in this computer's time zone
