@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 import random
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Literal
 
 from practice import progress
 from practice.assess import Assessment, assess_text, assess_transcript
@@ -210,6 +211,9 @@ class Outcome:
     error: str | None = None
 
 
+Stage = Literal["transcribing", "scoring"]
+
+
 def answer(
     store: Store,
     plan: Plan,
@@ -221,8 +225,36 @@ def answer(
     scorer: CoverageScorer | None = None,
     transcriber: Transcriber | None = None,
     limits: AudioLimits = DEFAULT_LIMITS,
+    on_stage: Callable[[Stage], None] | None = None,
 ) -> Outcome:
-    """Save the answer, then transcribe and score it. StorageError means nothing was saved: keep the input.
+    """Save the answer (`save`), then transcribe and score it (`judge`). StorageError means nothing was
+    saved: keep the input. RefusedRecordingError as for `save`."""
+    attempt = save(store, plan, question, text=text, audio=audio, mode=mode, limits=limits)
+    outcome = judge(
+        store,
+        attempt,
+        question,
+        audio=audio,
+        scorer=scorer,
+        transcriber=transcriber,
+        limits=limits,
+        on_stage=on_stage,
+    )
+    plan.update(outcome.attempt)
+    return outcome
+
+
+def save(
+    store: Store,
+    plan: Plan,
+    question: Question,
+    *,
+    text: str | None = None,
+    audio: bytes | None = None,
+    mode: AnswerMode | None = None,
+    limits: AudioLimits = DEFAULT_LIMITS,
+) -> Attempt:
+    """Save an answer, not yet judged, and add it to the plan's tries. StorageError: nothing was saved.
 
     A recording is kept as the audio type its bytes decode as, whatever type the browser claimed (a
     "recording" claimed as audio but holding HTML must never be served back as HTML). What is not audio, or
@@ -240,13 +272,8 @@ def answer(
         audio_mime=kind.mime if kind else "audio/wav",
         session_id=plan.session_id,
     )
-    tries = plan.tries.setdefault(question.id, [])
-    tries.append(attempt)
-    outcome = judge(
-        store, attempt, question, audio=audio, scorer=scorer, transcriber=transcriber, limits=limits
-    )
-    tries[-1] = outcome.attempt
-    return outcome
+    plan.tries.setdefault(question.id, []).append(attempt)
+    return attempt
 
 
 def judge(
@@ -258,16 +285,24 @@ def judge(
     scorer: CoverageScorer | None = None,
     transcriber: Transcriber | None = None,
     limits: AudioLimits = DEFAULT_LIMITS,
+    on_stage: Callable[[Stage], None] | None = None,
 ) -> Outcome:
-    """Transcribe (once: a saved transcript is reused) and score a saved attempt; also re-scores failures."""
+    """Transcribe (once: a saved transcript is reused) and score a saved attempt; also re-scores failures.
+
+    `on_stage` is told as each stage begins ("transcribing" only when there is audio to transcribe), so a
+    page can say what is happening while it waits.
+    """
+    stage = on_stage or (lambda _stage: None)
     transcript = attempt.transcript
     try:
         if transcript is None and attempt.has_audio:
+            stage("transcribing")
             if audio is None:
                 saved = store.audio(attempt.id)
                 audio = saved[0] if saved else b""
             transcript = (transcriber or default_transcriber()).transcribe(audio, limits=limits)
             attempt = store.set_transcript(attempt.id, transcript)
+        stage("scoring")
         if transcript is not None:
             assessment = assess_transcript(question, transcript, scorer)
         else:

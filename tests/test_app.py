@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,9 +12,10 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 import practice.scoring as scoring
-from practice import speech_in, storage
+from practice import models, speech_in, storage
 from practice.bank import load_bank, make_question
 from practice.markdown import escape_markdown
+from practice.offline import ModelLoadError
 from practice.scoring.coverage import CoverageScorer
 from practice.storage import StorageError, open_store
 from tests.audio import encode, silence, tone
@@ -36,6 +38,8 @@ def env(tmp_path, monkeypatch):
     monkeypatch.setattr(scoring, "_scorer", CoverageScorer(FakeEmbedder()))
     recogniser = FakeTranscriber("data held out from training and um used to tune hyperparameters")
     monkeypatch.setattr(speech_in, "default_transcriber", lambda model=None, **_: recogniser)
+    # the pages' background loader, with nothing to load: it must not outlive the fakes above
+    monkeypatch.setattr(models, "LOADER", models.Loader(load_speech=lambda _: None, load_scorer=lambda: None))
     st.cache_resource.clear()
     yield recogniser
     st.cache_resource.clear()
@@ -659,3 +663,43 @@ def test_trying_again_keeps_the_previous_feedback_in_view(env, bank):
     )
     at = at.button(key="next").click().run()
     assert at.title[0].value == "Session summary"
+
+
+# --- the models load in the background; the page shows where they are and never waits for them ---
+
+
+def test_the_form_and_the_recorder_show_while_the_models_load(env, bank, monkeypatch):
+    loaded = threading.Event()
+    loader = models.Loader(load_speech=lambda _: loaded.wait(10), load_scorer=lambda: None)
+    monkeypatch.setattr(models, "LOADER", loader)
+    at = app()
+    assert at.text_input(key="setup-name") and "⏳ Loading speech recognition" in page_text(at)
+    at = start_practice(at, topics=["generalisation"])
+    assert at.audio_input and "⏳ Loading speech recognition" in page_text(at)  # ready to record
+    loaded.set()
+    assert loader.wait("tiny.en", 10).ready
+    at = type_answer(at, bank.get("overfitting").model_answer)
+    assert not at.exception and at.metric[0].value == "100/100"
+    assert "Loading" not in page_text(at)
+
+
+def test_a_model_that_cannot_load_is_one_sentence_and_the_answer_is_kept(env, bank, monkeypatch):
+    def fail(_model):
+        raise ModelLoadError("Could not load the speech model 'tiny.en': no such folder.")
+
+    monkeypatch.setattr(models, "LOADER", models.Loader(load_speech=fail, load_scorer=lambda: None))
+    at = app()
+    models.wait("tiny.en", 10)
+    at = start_practice(at, topics=["generalisation"])
+    reason = "A model could not be loaded: Could not load the speech model 'tiny.en': no such folder."
+    assert escape_markdown(reason) in [e.value for e in at.error]
+    at = type_answer(at, "the model memorises noise")
+    assert not at.exception and any(escape_markdown(reason) in w.value for w in at.warning)
+    with open_store() as store:
+        (saved,) = store.attempts()
+    assert (saved.status, saved.error, saved.answer_text) == ("failed", reason, "the model memorises noise")
+
+
+def test_end_session_is_in_the_page_not_only_the_folded_sidebar(env, bank):
+    at = start_practice(app(), count=2)
+    assert at.main.button(key="end-session") and not [b for b in at.sidebar.button if b.key == "end-session"]

@@ -425,3 +425,19 @@ def test_domain_terms_are_read_from_the_corrected_words_and_pace_from_the_words_
     delivery = assess_transcript(question, corrected, scorer).delivery
     assert delivery.domain_terms_used == ("recall",)
     assert (delivery.word_count, len(delivery.fillers)) == (6, 1)  # the words heard, with their "um"
+
+
+def test_judging_says_each_stage_as_it_begins(bank, store, scorer):
+    question = bank.get("validation-set")
+    plan = sessions.start(store, "Ada", [question])
+    stages: list[str] = []
+    heard = FakeTranscriber("data held out from training")
+    sessions.answer(
+        store, plan, question, audio=WAV, scorer=scorer, transcriber=heard, on_stage=stages.append
+    )
+    assert stages == ["transcribing", "scoring"]
+    stages.clear()
+    sessions.answer(store, plan, question, text="data held out", scorer=scorer, on_stage=stages.append)
+    assert stages == ["scoring"]  # nothing to transcribe
+    saved = sessions.save(store, plan, question, text="data held out from training")
+    assert saved.status == "recorded" and plan.tries[question.id][-1] == saved  # saved, not judged yet

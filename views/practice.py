@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from practice import sessions
+from practice import models, sessions
 from practice.bank import LEVELS, Question
 from practice.markdown import escape_markdown
 from practice.scoring.structure import StructureReport
@@ -15,6 +15,9 @@ from practice.storage import Attempt, Role, StorageError, access
 from views import login, widgets
 
 bank, store = widgets.open_bank_and_store()
+# Whisper and the scorer load in the background from the first page on: nothing here waits for them
+# until an answer is judged, and by then they are usually ready.
+models.preload(widgets.whisper_model())
 user = login.current_user()
 state = st.session_state
 # The setup choices kept between sessions (a widget's own state is dropped while a session runs).
@@ -40,6 +43,7 @@ if "plan" in state and st.query_params.to_dict() != sessions.link(state["plan"])
 
 def setup() -> None:
     st.title("Practice")
+    widgets.model_status()
     if user.role is Role.CANDIDATE:  # logged in: their own name, never another candidate's
         name = user.name
         st.caption(f"Practising as {escape_markdown(name)}")
@@ -144,8 +148,6 @@ def ask(plan: sessions.Plan) -> None:
     if not state.get("hide_text") or st.toggle("Show the question", key=f"show-{plan.position}"):
         st.subheader(escape_markdown(question.question))
 
-    if not widgets.load_models():
-        st.stop()
     tries = plan.tries.get(question.id, [])  # as saved when answered: no reading back on every rerun
     latest = tries[-1] if tries else None
     if latest is None or latest.status != "scored" or state.get("retry") == question.id:
@@ -167,6 +169,7 @@ def answer(plan: sessions.Plan, question: Question, latest: Attempt | None) -> N
         with st.expander("Previous try"):
             previous_try(latest, question)
     widgets.answer_timer(round_key)
+    widgets.model_status()
     record, upload, typed = st.tabs(["🎙️ Record", "📁 Upload", "⌨️ Type"])
     with record:
         recording = st.audio_input("Record your answer", key=f"rec-{round_key}")
@@ -204,7 +207,11 @@ def answer(plan: sessions.Plan, question: Question, latest: Attempt | None) -> N
 
 
 def submit_recording(round_key: str) -> None:
-    """The recording (or, with none, the upload) becomes the answer to judge on this run."""
+    """The recording (or, with none, the upload) becomes the answer to judge on this run, once: a second
+    click while it is judged is not a second answer."""
+    if state.get("submitted") == round_key:
+        return
+    state["submitted"] = round_key
     recording, uploaded = state.get(f"rec-{round_key}"), state.get(f"up-{round_key}")
     # The browser's claimed type is not used: the recording is kept as what it decodes as.
     if recording is not None:
@@ -318,28 +325,33 @@ def start_another() -> None:
     st.query_params.clear()
 
 
+STAGES: dict[str, str] = {
+    "transcribing": "Transcribing your recording…",
+    "scoring": "Scoring your answer against the key points…",
+}
+
+
 def judge(plan: sessions.Plan, question: Question, submission: dict[str, Any]) -> None:
-    """Save first; if saving fails keep the answer in memory and offer a retry, so nothing is lost."""
-    with st.status("Saving and scoring your answer…", expanded=True) as status:
+    """Save first, then judge, each stage shown; if saving fails keep the answer in memory and offer a
+    retry, so nothing is lost."""
+    state.pop("pending", None)  # taken: a rerun that interrupts judging must not save it twice
+    limits = state.get("limits", AudioLimits())
+    with st.status("Saving your answer…", expanded=True) as status:
         try:
-            if "audio" in submission:
-                st.write("Saving the recording, then transcribing it…")
-            outcome = sessions.answer(
+            attempt = sessions.save(
                 store,
                 plan,
                 question,
                 text=submission.get("text"),
                 audio=submission.get("audio"),
                 mode=submission["mode"],
-                scorer=widgets.scorer(),
-                transcriber=widgets.transcriber(widgets.whisper_model()),
-                limits=state.get("limits", AudioLimits()),
+                limits=limits,
             )
         except RefusedRecordingError as exc:  # not audio, or over the limit: nothing was saved
-            state.pop("pending", None)
             state["refused"] = str(exc)
             state["fresh"] += 1
-            outcome = None
+            status.update(label="The recording was not saved.", state="error", expanded=False)
+            attempt = None
         except StorageError as exc:
             state["pending"] = submission
             status.update(label="Your answer could not be saved.", state="error")
@@ -348,14 +360,50 @@ def judge(plan: sessions.Plan, question: Question, submission: dict[str, Any]) -
             )
             st.button("Retry saving", type="primary", key="retry-saving")
             return
-        state.pop("pending", None)
-        if outcome is None:
-            status.update(label="The recording was not saved.", state="error", expanded=False)
-        else:
+        if attempt is not None:
+            st.write("✓ Saved.")
+            outcome = judge_saved(plan, question, attempt, submission.get("audio"), limits, status)
+            if outcome.error is None:
+                state.pop("retry", None)
             status.update(label="Done.", state="complete", expanded=False)
-    if outcome is not None and not outcome.error:
-        state.pop("retry", None)
     st.rerun()  # shows the feedback, or the reason and a fresh recorder
+
+
+def judge_saved(
+    plan: sessions.Plan,
+    question: Question,
+    attempt: Attempt,
+    audio: bytes | None,
+    limits: AudioLimits,
+    status: Any,
+) -> sessions.Outcome:
+    """Transcribe and score a saved answer, waiting for the models if they are still loading."""
+    model = widgets.whisper_model()
+    progress = models.progress(model)
+    if not progress.ready and progress.error is None:
+        status.update(label=f"Loading {progress.loading or 'the models'} (only after the app starts)…")
+        progress = models.wait(model)
+    if progress.error:  # the answer stays saved, to be scored again from the Review page
+        failed = store.set_failed(attempt.id, progress.error)
+        plan.update(failed)
+        return sessions.Outcome(failed, None, progress.error)
+
+    def stage(name: sessions.Stage) -> None:
+        status.update(label=STAGES[name])
+        st.write(STAGES[name])
+
+    outcome = sessions.judge(
+        store,
+        attempt,
+        question,
+        audio=audio,
+        scorer=widgets.scorer(),
+        transcriber=widgets.transcriber(model),
+        limits=limits,
+        on_stage=stage,
+    )
+    plan.update(outcome.attempt)
+    return outcome
 
 
 def summary(plan: sessions.Plan) -> None:
@@ -395,5 +443,6 @@ elif plan.finished:
     summary(plan)
 else:
     ask(plan)
-    with st.sidebar:
-        st.button("End session", key="end-session", on_click=end, args=(plan,))
+    # In the page, not the sidebar: on a phone the sidebar is folded away.
+    st.divider()
+    st.button("End session", key="end-session", on_click=end, args=(plan,))

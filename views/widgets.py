@@ -9,21 +9,22 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import altair as alt
-import pandas as pd
 import streamlit as st
 import streamlit.components.v1 as components
 
-from practice import assess, coach_bank, scoring, speech_in, speech_out
+from practice import assess, coach_bank, models, scoring, speech_in, speech_out
 from practice.bank import Bank, Question
 from practice.markdown import Highlight, escape_markdown, highlighted
-from practice.offline import ModelLoadError
 from practice.scoring.coverage import CoverageScorer
 from practice.scoring.delivery import Delivery
 from practice.sessions import Comparison
 from practice.storage import Attempt, Store, open_store
 from practice.transcript import clock, describe_corrections
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 STATUS_ICON = {"covered": "✅", "partial": "🟡", "missed": "❌"}
 WHISPER_MODELS = ("tiny.en", "base")  # bundled (practice.speech_in.resolve_model)
@@ -58,22 +59,36 @@ def whisper_model() -> str:
 
 
 def load_models() -> bool:
-    """First use in this process loads the models with visible progress; later sessions find them ready."""
-    if st.session_state.get("models_ready") == whisper_model():
-        return True
-    with st.status("Loading the speech and scoring models (the first time takes a few seconds)…") as status:
-        try:
-            st.write("Scoring models (all-MiniLM-L6-v2 and the key-point judge)…")
-            scorer()
-            st.write(f"Speech model (Whisper {whisper_model()})…")
-            transcriber(whisper_model())
-        except ModelLoadError as exc:
-            status.update(label="A model could not be loaded.", state="error")
-            st.error(str(exc))
-            return False
-        status.update(label="Models ready.", state="complete", expanded=False)
-    st.session_state["models_ready"] = whisper_model()
+    """The models, loading in the background since the first page (`practice.models`), waited for here
+    with visible progress; False, with the reason on the page, if one could not be loaded."""
+    model = whisper_model()
+    progress = models.preload(model)
+    if not progress.ready and progress.error is None:
+        with st.status(f"Loading {progress.loading or 'the models'}…") as status:
+            progress = models.wait(model)
+            status.update(label="Models ready.", state="complete", expanded=False)
+    if progress.error:
+        st.error(escape_markdown(progress.error))
+        return False
     return True
+
+
+def model_status() -> None:
+    """One line on the models loading in the background, kept up to date while they load (nothing once
+    they are ready); the page does not wait for them."""
+    if models.progress(whisper_model()).ready:
+        return
+    st.fragment(_model_status_line, run_every=1.0)()
+
+
+def _model_status_line() -> None:
+    progress = models.progress(whisper_model())
+    if progress.error:
+        st.error(escape_markdown(progress.error))
+    elif progress.ready:
+        st.caption("✓ Speech recognition and scoring are ready.")
+    else:
+        st.caption(f"⏳ Loading {progress.loading or 'the models'}… you can carry on meanwhile.")
 
 
 def open_bank_and_store() -> tuple[Bank, Store]:
@@ -252,6 +267,9 @@ def show_delivery(delivery: Delivery) -> None:
         st.caption(f"Fillers: {said}")
     windows = [w for w in delivery.pace_windows if w.wpm is not None]
     if len(windows) > 1:
+        import altair as alt  # here, not at the top: the first page should not wait for it
+        import pandas as pd
+
         frame = pd.DataFrame(
             {
                 "from": [clock(w.start) for w in windows],
@@ -279,6 +297,8 @@ def show_delivery(delivery: Delivery) -> None:
 
 def attempt_rows(attempts: Sequence[Attempt]) -> pd.DataFrame:
     """A table of attempts; Streamlit shows DataFrame cells as plain text."""
+    import pandas as pd
+
     return pd.DataFrame(
         [
             {
