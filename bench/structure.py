@@ -51,7 +51,8 @@ STORY_QUESTION = re.compile(
 
 @dataclass(frozen=True)
 class Read:
-    """One answer read once by the judge: its windows, and per part and window P(states) and cue words."""
+    """One answer read once by the judge: its windows, and per part and window P(states) and how often its
+    cue words stand there."""
 
     windows: list[Window]
     states: np.ndarray

@@ -7,7 +7,8 @@ topic, but not well which part of the story a window is: alone, the window it pi
 often the result, and Situation and Task swap (bench/README.md). So a part is present when a window has
 the words interviewers hear it in ("my job was", "I was asked to", "I built", "in the end", "went from"),
 or when the judge reads the part's statement in a window with P(states) at least the part's threshold.
-The evidence shown is the window with those words the judge supports most, else the judge's best window.
+The evidence shown is the window with the most of those words (the judge breaks ties), else the judge's
+best window.
 The thresholds were chosen on eval/structure/ (bench/structure.py reports them cross-validated by
 question); the judge never saw it.
 """
@@ -78,8 +79,8 @@ class StructureConfig:
     bench/structure.py)."""
 
     window_sizes: tuple[int, ...] = (16,)
-    # A window's score is P(states) + cue_weight if it has the part's cue words. At 1.0 (and thresholds up
-    # to 1) the words alone make the part present; weighted 0.5, the thresholds eval/structure/ chose
+    # A window's score is P(states) + cue_weight per match of the part's cue words. At 1.0 (and thresholds
+    # up to 1) the words alone make the part present; weighted 0.5, the thresholds eval/structure/ chose
     # turned on judge probabilities near zero, and a clear story lost its situation (bench/README.md).
     cue_weight: float = 1.0
     # The judge's P(states) that makes a part present without its cue words; Action's is so high because
@@ -168,10 +169,10 @@ class StructureReader:
     descriptions: dict[Component, tuple[str, ...]] = field(default_factory=lambda: dict(DESCRIPTIONS))
 
     def probabilities(self, answer: str) -> tuple[list[Window], np.ndarray, np.ndarray]:
-        """The windows and, per part and window, the mean P(states) over the part's statements and whether
-        the window has the part's cue words."""
+        """The windows and, per part and window, the mean P(states) over the part's statements and how many
+        times the part's cue words stand in the window."""
         windows = answer_windows(answer, self.config.window_sizes)
-        cues = np.array([[CUES[c].search(w.text) is not None for w in windows] for c in COMPONENTS])
+        cues = np.array([[len(CUES[c].findall(w.text)) for w in windows] for c in COMPONENTS])
         if not windows:
             return windows, np.zeros((len(COMPONENTS), 0), dtype=np.float32), cues.reshape(len(COMPONENTS), 0)
         statements = [(c, s) for c in COMPONENTS for s in self.descriptions[c]]
@@ -195,7 +196,7 @@ class StructureReader:
                     component,
                     present,
                     round(float(probabilities[k, best]), 4),
-                    bool(cues[k, best]),
+                    bool(cues[k, best] > 0),
                     windows[best].span if present else None,
                 )
             )
