@@ -1,13 +1,16 @@
 """End to end in real headless Chromium: the app on the bundled models, a spoken answer through the fake mic.
 
 Chromium's fake microphone plays a WAV that espeak-ng made from a good answer; `st.audio_input` records
-it, Whisper transcribes it and the feedback shows. A second browser session practises at the same time.
-Screenshots go to test-artifacts/.
+it, the candidate submits it after the recording, Whisper transcribes it and the feedback shows; the
+candidate corrects a word of the transcript and sees it scored again. A second browser session practises
+at the same time, and a third reloads the page mid-session (it resumes on the same question), skips a
+question and reloads at the end (the summary lists the skip). Screenshots go to test-artifacts/.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -30,7 +33,8 @@ playwright = pytest.importorskip("playwright.sync_api")
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("PRACTICE_CHROMIUM", "/usr/bin/chromium")
-QUESTION = "amd-neural-network-in-simple-terms"
+QUESTION = "amd-neural-network-in-simple-terms"  # topic deep-learning
+OTHER = "amd-explain-ml-to-a-child"  # topic fundamentals, so a session can be made of either or both
 GOOD_ANSWER = (
     "A neural network is made of layers of simple connected units, loosely inspired by neurons in the brain. "
     "Each unit takes a weighted sum of its inputs and applies a nonlinear activation such as relu. "
@@ -53,20 +57,21 @@ def served(tmp_path_factory):
     if not Path(CHROMIUM).exists():
         pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
     tmp = tmp_path_factory.mktemp("e2e")
-    question = load_bank(None).get(QUESTION)
+    questions = [load_bank(None).get(q) for q in (QUESTION, OTHER)]
     bank = {
         "track": "e2e",
         "title": "End to end",
         "questions": [
             {
                 "id": question.id,
-                "level": question.level,
+                "level": "basic",
                 "topic": question.topic,
                 "kind": question.kind,
                 "question": question.question,
                 "model_answer": question.model_answer,
                 "key_points": [{"text": k.text, "terms": list(k.terms)} for k in question.key_points],
             }
+            for question in questions
         ],
     }
     (tmp / "bank").mkdir()
@@ -139,6 +144,9 @@ def test_spoken_answer_end_to_end_with_a_second_session_at_the_same_time(served)
             page.get_by_role("textbox", name="Your name").fill(name)
             page.get_by_test_id("stSelectbox").filter(has_text="Level").click()
             page.get_by_role("option", name="basic", exact=True).click()  # the level of the bank's question
+            page.get_by_test_id("stMultiSelect").filter(has_text="Topics").click()
+            page.get_by_role("option", name="deep-learning", exact=True).click()  # only QUESTION
+            page.keyboard.press("Escape")
             page.get_by_role("button", name="Start").click()
 
         # the question is read aloud and shown; the models load with visible progress
@@ -157,6 +165,7 @@ def test_spoken_answer_end_to_end_with_a_second_session_at_the_same_time(served)
         typist.get_by_role("button", name="Submit answer").click()
         speaker.wait_for_timeout(int((served["seconds"] - TRAILING_SILENCE + 1.0) * 1000))
         speaker.get_by_role("button", name="Stop recording").click()
+        speaker.get_by_role("button", name="Submit this answer").click()  # after listening back, or not
 
         speaker.get_by_text("Coverage", exact=True).first.wait_for(timeout=120_000)
         speaker.get_by_role("button", name="Try again").wait_for(timeout=30_000)  # the feedback is all there
@@ -165,6 +174,22 @@ def test_spoken_answer_end_to_end_with_a_second_session_at_the_same_time(served)
         assert int(coverage.split("/")[0]) >= 50, coverage
         body = speaker.locator("section.main, [data-testid=stMain]").first.inner_text().lower()
         assert "transcript" in body and "backpropagation" in body and "said at 0:" in body
+        assert "question" in body and "your answer" in body  # the two players, labelled
+
+        # a word corrected by hand: scored again from the corrected words, the change shown
+        speaker.get_by_text("Correct the transcript").click()
+        box = speaker.get_by_role("textbox", name="Transcript")
+        heard = box.input_value()
+        meant = re.sub("backpropagation", "back propagation with the chain rule", heard, count=1, flags=re.I)
+        box.fill(meant)
+        speaker.get_by_role("button", name="Save and score again").click()  # the box commits as it blurs
+        try:
+            speaker.get_by_text("Scored again from your corrected transcript").wait_for(timeout=60_000)
+        except playwright.TimeoutError:
+            speaker.screenshot(path=ARTIFACTS / "e2e-2b-failed.png", full_page=True)
+            raise
+        speaker.get_by_text("→ back propagation with the chain rule").wait_for(timeout=30_000)
+        speaker.screenshot(path=ARTIFACTS / "e2e-2b-corrected.png", full_page=True)
 
         typist.get_by_text("Coverage", exact=True).first.wait_for(timeout=120_000)
         typist.get_by_role("button", name="Try again").wait_for(timeout=30_000)
@@ -179,11 +204,49 @@ def test_spoken_answer_end_to_end_with_a_second_session_at_the_same_time(served)
         # Streamlit streams the page in element by element: wait for the player, do not count too early
         speaker.locator("audio").first.wait_for(state="attached", timeout=30_000)
         speaker.screenshot(path=ARTIFACTS / "e2e-4-review.png", full_page=True)
+
+        # a third session: a reload resumes it on the same question, Skip moves on, a reload at the end
+        # shows the summary with the skip
+        rita = browser.new_context(viewport={"width": 1280, "height": 1600}).new_page()
+        rita.goto(served["url"])
+        rita.get_by_role("textbox", name="Your name").fill("Rita Reload")
+        rita.get_by_test_id("stSelectbox").filter(has_text="Level").click()
+        rita.get_by_role("option", name="basic", exact=True).click()
+        rita.get_by_role("button", name="Start").click()
+        rita.get_by_text("Question 1 of 2").wait_for(timeout=60_000)
+        first = rita.get_by_role("heading", level=3).first.inner_text()
+        assert "session=" in rita.url
+        rita.reload()
+        rita.get_by_text("Question 1 of 2").wait_for(timeout=60_000)
+        assert rita.get_by_role("heading", level=3).first.inner_text() == first  # resumed, not a new form
+        rita.get_by_role("button", name="Skip").click()
+        rita.get_by_text("Question 2 of 2").wait_for(timeout=60_000)
+        # the other question, drawn anew (not the last one's form, still on screen a moment)
+        playwright.expect(rita.get_by_role("heading", level=3).first).not_to_have_text(first, timeout=60_000)
+        rita.locator("[data-testid=stStatusWidget]").wait_for(state="hidden", timeout=60_000)
+        rita.get_by_role("tab", name="Type").click()
+        rita.get_by_role("textbox", name="Type your answer").fill("I would explain it with examples.")
+        rita.get_by_role("button", name="Submit answer").click()
+        try:
+            rita.get_by_role("button", name="Finish").wait_for(timeout=120_000)
+        except playwright.TimeoutError:
+            rita.screenshot(path=ARTIFACTS / "e2e-5-failed.png", full_page=True)
+            raise
+        rita.reload()
+        rita.get_by_role("heading", name="Session summary").wait_for(timeout=60_000)
+        # the summary table is drawn on a canvas; its cells are also in a hidden table for screen readers
+        skipped = rita.locator("[data-testid=stDataFrame] td", has_text=re.compile(r"^skipped$"))
+        skipped.first.wait_for(state="attached", timeout=30_000)
+        rita.screenshot(path=ARTIFACTS / "e2e-5-reloaded-summary.png", full_page=True)
         browser.close()
 
     with open_store(f"sqlite:///{served['db']}") as store:
         by_name = {a.candidate.name: a for a in store.attempts()}
-    assert set(by_name) == {"Eve Speaker", "Tom Typist"}
+    assert set(by_name) == {"Eve Speaker", "Tom Typist", "Rita Reload"}
     assert by_name["Eve Speaker"].answer_mode == "audio" and by_name["Eve Speaker"].status == "scored"
+    spoken = by_name["Eve Speaker"].transcript
+    assert (
+        spoken.original is not None and "chain rule" in spoken.text and "chain rule" not in spoken.heard.text
+    )
     assert by_name["Tom Typist"].answer_mode == "typed" and by_name["Tom Typist"].transcript is None
     assert by_name["Eve Speaker"].session_id != by_name["Tom Typist"].session_id

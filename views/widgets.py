@@ -74,21 +74,14 @@ def load_models() -> bool:
 
 
 def model_status() -> None:
-    """One line on the models loading in the background, kept up to date while they load (nothing once
-    they are ready); the page does not wait for them."""
-    if models.progress(whisper_model()).ready:
-        return
-    st.fragment(_model_status_line, run_every=1.0)()
-
-
-def _model_status_line() -> None:
+    """One line on the models loading in the background (nothing once they are ready); the page does
+    not wait for them. Drawn with the page, not polled: a fragment rerunning every second swallowed
+    clicks on the answer form's Submit button in Chromium."""
     progress = models.progress(whisper_model())
     if progress.error:
         st.error(escape_markdown(progress.error))
-    elif progress.ready:
-        st.caption("✓ Speech recognition and scoring are ready.")
-    else:
-        st.caption(f"⏳ Loading {progress.loading or 'the models'}… you can carry on meanwhile.")
+    elif not progress.ready:
+        st.caption(f"⏳ Loading {progress.loading or 'the models'} in the background… you can carry on.")
 
 
 def open_bank_and_store() -> tuple[Bank, Store]:
