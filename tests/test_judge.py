@@ -39,7 +39,7 @@ REVERSED = "you do not fit the scaler on the training split only and that is fin
 
 
 # The fake embedder's evidence runs higher than the real model's: settings of its own scale.
-FAKE = ScoringConfig(covered=0.8, partial=0.6, judge_weight=2.0, judge_contradiction=0.7)
+FAKE = ScoringConfig(covered=0.8, partial=0.6, judge_weight=2.0, judge_contradiction=0.7, judge_support=0.0)
 
 
 @pytest.fixture
@@ -82,15 +82,51 @@ def test_evidence_is_the_shortest_judged_window_that_covers_the_point(scorer):
 
 def test_a_point_the_judge_reads_as_stated_nowhere_is_missed():
     evidence = np.array([[0.6, 0.5, 0.1]])  # one point: the formula would credit its first window
-    picked = np.array([[True, True, False]])
+    picked = np.array([[True, False, False]])  # the shortlist
     probabilities = np.zeros((1, 3, len(LABELS)))
-    probabilities[0, :, NOT_STATED] = (0.95, 0.9, 0.0)
-    probabilities[0, :, STATES] = (0.05, 0.1, 0.9)  # the window it does not read would state it
+    probabilities[0, :, NOT_STATED] = (0.05, 1.0, 1.0)
+    probabilities[0, :, STATES] = (0.95, 0.0, 0.0)  # what the shortlist reads does not decide support
     cfg = ScoringConfig(judge_support=0.2)
-    assert judged(evidence, picked, probabilities, cfg)[0].max() < 0
-    assert judged(evidence, picked, probabilities, replace(cfg, judge_support=0.0))[0].max() == 0.6
-    probabilities[0, 1] = (0.7, 0.3, 0.0)  # one shortlisted window states it enough: the formula decides
-    assert judged(evidence, picked, probabilities, cfg)[0].max() == 0.6
+    weak = np.array([0.1])  # the best any sentence window states it
+    assert judged(evidence, picked, probabilities, cfg, weak)[0].max() < 0
+    assert judged(evidence, picked, probabilities, replace(cfg, judge_support=0.0), weak)[0].max() == 0.6
+    assert judged(evidence, picked, probabilities, cfg, np.array([0.3]))[0].max() == 0.6
+
+
+def test_support_is_read_on_every_window_so_filler_cannot_move_it(fake_embedder, fake_judge):
+    cfg = replace(FAKE, judge_support=0.5, judge_support_window=12)
+    scorer = CoverageScorer(fake_embedder, cfg, fake_judge)
+    filler = "I think that is really important. It is something I have seen in many teams. "
+    alone = scorer.score(QUESTION, STATED)
+    padded = scorer.score(QUESTION, filler * 3 + STATED + ". " + filler * 3)
+    assert [p.status for p in padded.key_points] == [p.status for p in alone.key_points]
+    # the point's words without its claim: the evidence credits it, the judge's support does not
+    lenient = replace(cfg, judge_weight=0.0)
+    vocabulary = "the scaler and its training"
+    assert (
+        CoverageScorer(fake_embedder, replace(lenient, judge_support=0.0), fake_judge)
+        .score(QUESTION, vocabulary)
+        .key_points[0]
+        .status
+        == "covered"
+    )
+    assert (
+        CoverageScorer(fake_embedder, lenient, fake_judge).score(QUESTION, vocabulary).key_points[0].status
+        == "missed"
+    )
+
+
+def test_support_windows_cover_every_word_and_ignore_punctuation_and_repeats(fake_embedder):
+    scorer = CoverageScorer(fake_embedder, replace(FAKE, judge_support_window=12, judge_support_stride=4))
+    typed = (
+        "First, I split the data. Then I fit the scaler -- on the training split only; never on test rows!"
+    )
+    windows = scorer.support_texts(typed)
+    assert [len(w.split()) for w in windows] == [12, 12, 12] and windows[0].startswith("first")
+    assert windows[-1].endswith("rows") and windows[1].startswith("data")
+    assert scorer.support_texts(as_spoken(typed)) == windows
+    assert scorer.support_texts(" ".join([typed] * 4)) == windows  # saying it again adds no window
+    assert scorer.support_texts("Short answer.") == ["short answer"]
 
 
 def test_the_judge_reads_a_typed_answer_as_it_would_its_transcript():
