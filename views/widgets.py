@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from practice import assess, coach_bank, models, scoring, speech_in, speech_out
 from practice.bank import Bank, Question
@@ -148,7 +147,7 @@ def question_audio(question: Question) -> bytes | None:
 
 def answer_timer(key: str) -> None:
     """A running clock in the browser (no server round trips); restarts when `key` changes."""
-    components.html(
+    st.iframe(  # our own HTML, no user text in it
         f"""<!-- {key} --><div id="t" style="font:1rem sans-serif;color:#555">Answer time 0:00</div>
 <script>const s=Date.now();setInterval(()=>{{const e=Math.floor((Date.now()-s)/1000);
 const t="Answer time "+Math.floor(e/60)+":"+String(e%60).padStart(2,"0");
