@@ -12,7 +12,7 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 import practice.scoring as scoring
-from practice import models, speech_in, storage
+from practice import models, sessions, speech_in, storage
 from practice.bank import load_bank, make_question
 from practice.markdown import escape_markdown
 from practice.offline import ModelLoadError
@@ -703,3 +703,25 @@ def test_a_model_that_cannot_load_is_one_sentence_and_the_answer_is_kept(env, ba
 def test_end_session_is_in_the_page_not_only_the_folded_sidebar(env, bank):
     at = start_practice(app(), count=2)
     assert at.main.button(key="end-session") and not [b for b in at.sidebar.button if b.key == "end-session"]
+
+
+@pytest.mark.parametrize("reload", [False, True])
+def test_an_answer_saved_but_not_judged_is_judged_on_the_next_run(env, bank, monkeypatch, reload):
+    real = sessions.judge
+
+    def cut_short(*_args, **_kwargs):  # as when a click, a reload or a stopped server cuts the run short
+        raise RuntimeError("the run was stopped")
+
+    monkeypatch.setattr(sessions, "judge", cut_short)
+    at = record(start_practice(app(), topics=["generalisation"]))
+    with open_store() as store:
+        assert [a.status for a in store.attempts()] == ["recorded"]  # saved first
+    monkeypatch.setattr(sessions, "judge", real)
+    if reload:  # a new browser session from the address
+        params = dict(at.query_params)
+        at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+        at.query_params.update(params)
+    at = at.run()
+    assert not at.exception and at.metric[0].label == "Coverage"
+    with open_store() as store:
+        assert [a.status for a in store.attempts()] == ["scored"]  # the same attempt, not a second one

@@ -150,7 +150,9 @@ def ask(plan: sessions.Plan) -> None:
 
     tries = plan.tries.get(question.id, [])  # as saved when answered: no reading back on every rerun
     latest = tries[-1] if tries else None
-    if latest is None or latest.status != "scored" or state.get("retry") == question.id:
+    if latest is not None and latest.status == "recorded":
+        resume(plan, question, latest)
+    elif latest is None or latest.status != "scored" or state.get("retry") == question.id:
         answer(plan, question, latest)
     else:
         feedback(plan, question, latest, tries[-2] if len(tries) > 1 else None)
@@ -367,6 +369,15 @@ def judge(plan: sessions.Plan, question: Question, submission: dict[str, Any]) -
                 state.pop("retry", None)
             status.update(label="Done.", state="complete", expanded=False)
     st.rerun()  # shows the feedback, or the reason and a fresh recorder
+
+
+def resume(plan: sessions.Plan, question: Question, attempt: Attempt) -> None:
+    """Judge an answer saved but not judged: judging it was cut short (a click or a reload while it ran,
+    a server stopped), and the candidate should get its feedback, not answer again."""
+    with st.status("Your last answer was saved; judging it now…", expanded=True) as status:
+        judge_saved(plan, question, attempt, None, state.get("limits", AudioLimits()), status)
+        status.update(label="Done.", state="complete", expanded=False)
+    st.rerun()
 
 
 def judge_saved(
