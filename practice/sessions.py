@@ -171,8 +171,8 @@ def link(plan: Plan) -> dict[str, str]:
 
 def restore(store: Store, bank: Bank, params: Mapping[str, str]) -> Plan:
     """The plan a `link()` describes, with its saved attempts, on the first question neither answered nor
-    skipped (or finished, if it was ended). The session must exist in `store`. Every value is checked:
-    RestoreError otherwise."""
+    skipped, or with an answer saved but not judged (or finished, if it was ended). The session must exist
+    in `store`. Every value is checked: RestoreError otherwise."""
     session_id = params.get("session", "")
     order = [q for q in params.get("q", "").split(",") if q]
     skipped = [q for q in params.get("skip", "").split(",") if q]
@@ -198,8 +198,11 @@ def restore(store: Store, bank: Bank, params: Mapping[str, str]) -> Plan:
 
 
 def _first_open(plan: Plan) -> int:
-    open_ = plan.unanswered
-    return plan.question_ids.index(open_[0]) if open_ else len(plan.question_ids)
+    """The first question neither answered nor skipped, or whose last answer was saved but not judged
+    (judging it was cut short: the page judges it on arrival)."""
+    unjudged = {q for q, tries in plan.tries.items() if tries and tries[-1].status == "recorded"}
+    open_ = set(plan.unanswered) | unjudged
+    return next((i for i, q in enumerate(plan.question_ids) if q in open_), len(plan.question_ids))
 
 
 @dataclass(frozen=True)

@@ -712,16 +712,18 @@ def test_an_answer_saved_but_not_judged_is_judged_on_the_next_run(env, bank, mon
     def cut_short(*_args, **_kwargs):  # as when a click, a reload or a stopped server cuts the run short
         raise RuntimeError("the run was stopped")
 
+    at = type_answer(start_practice(app(), topics=["generalisation"]), "no idea")
+    at = at.button(key="try-again").click().run()
     monkeypatch.setattr(sessions, "judge", cut_short)
-    at = record(start_practice(app(), topics=["generalisation"]))
+    at = record(at)
     with open_store() as store:
-        assert [a.status for a in store.attempts()] == ["recorded"]  # saved first
+        assert [a.status for a in store.attempts()] == ["recorded", "scored"]  # saved first
     monkeypatch.setattr(sessions, "judge", real)
     if reload:  # a new browser session from the address
         params = dict(at.query_params)
         at = AppTest.from_file(APP, default_timeout=TIMEOUT)
         at.query_params.update(params)
     at = at.run()
-    assert not at.exception and at.metric[0].label == "Coverage"
+    assert not at.exception and at.metric[0].label == "Coverage" and at.button(key="try-again")
     with open_store() as store:
-        assert [a.status for a in store.attempts()] == ["scored"]  # the same attempt, not a second one
+        assert [a.status for a in store.attempts()] == ["scored", "scored"]  # the same, not a third one

@@ -441,3 +441,13 @@ def test_judging_says_each_stage_as_it_begins(bank, store, scorer):
     assert stages == ["scoring"]  # nothing to transcribe
     saved = sessions.save(store, plan, question, text="data held out from training")
     assert saved.status == "recorded" and plan.tries[question.id][-1] == saved  # saved, not judged yet
+
+
+def test_a_restored_plan_stops_on_an_answer_saved_but_not_judged(bank, store, scorer):
+    q1, q2, _ = three(bank)
+    plan = sessions.start(store, "Ada", [q1, q2])
+    sessions.answer(store, plan, q1, text="data held out from training", scorer=scorer)
+    sessions.answer(store, plan, q2, text="memorises noise", scorer=scorer)
+    sessions.save(store, plan, q1, text="held out data, used to tune hyperparameters")  # a retry cut short
+    restored = sessions.restore(store, bank, sessions.link(plan))
+    assert restored.current == "validation-set" and restored.tries["validation-set"][-1].status == "recorded"

@@ -375,7 +375,9 @@ def resume(plan: sessions.Plan, question: Question, attempt: Attempt) -> None:
     """Judge an answer saved but not judged: judging it was cut short (a click or a reload while it ran,
     a server stopped), and the candidate should get its feedback, not answer again."""
     with st.status("Your last answer was saved; judging it now…", expanded=True) as status:
-        judge_saved(plan, question, attempt, None, state.get("limits", AudioLimits()), status)
+        outcome = judge_saved(plan, question, attempt, None, state.get("limits", AudioLimits()), status)
+        if outcome.error is None:
+            state.pop("retry", None)  # its feedback next, not the recorder again
         status.update(label="Done.", state="complete", expanded=False)
     st.rerun()
 
