@@ -31,7 +31,7 @@ from click.testing import CliRunner
 from streamlit.testing.v1 import AppTest
 
 import practice.scoring as scoring
-from practice import grading, sessions, speech_in
+from practice import grading, models, sessions, speech_in
 from practice.bank import BankError, load_bank
 from practice.cli import main
 from practice.files import FileReadError, read_limited
@@ -64,6 +64,7 @@ def env(tmp_path, monkeypatch):
     monkeypatch.setattr(scoring, "_scorer", CoverageScorer(FakeEmbedder()))
     recogniser = FakeTranscriber("data held out from training and used to tune hyperparameters")
     monkeypatch.setattr(speech_in, "default_transcriber", lambda model=None, **_: recogniser)
+    monkeypatch.setattr(models, "LOADER", models.Loader(load_speech=lambda _: None, load_scorer=lambda: None))
     st.cache_resource.clear()
     yield tmp_path
     st.cache_resource.clear()
