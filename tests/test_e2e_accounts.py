@@ -10,10 +10,6 @@ go to test-artifacts/.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,8 +19,9 @@ from argon2 import PasswordHasher
 from practice.bank import load_bank
 from practice.scoring.coverage import CoverageScorer
 from practice.storage import Accounts, open_store
+from tests.appserver import running_app
 from tests.conftest import BANK, FakeEmbedder, write
-from tests.test_e2e_browser import ARTIFACTS, CHROMIUM, ROOT, free_port
+from tests.test_e2e_browser import ARTIFACTS, CHROMIUM
 
 pytestmark = pytest.mark.models  # a real browser and app server: with the slow tests, not the fast suite
 playwright = pytest.importorskip("playwright.sync_api")
@@ -63,7 +60,6 @@ def served(tmp_path_factory):
         accounts.add_user("Cleo", "coach", PASSWORD)
         accounts.assign("Cleo", "Ana Lopez")
         accounts.assign("Cleo", "Bob Stone")
-    port = free_port()
     env = {
         **os.environ,
         "PRACTICE_REQUIRE_LOGIN": "1",
@@ -73,41 +69,8 @@ def served(tmp_path_factory):
         "PRACTICE_COACH_BANK": str(tmp / "coach-questions.yaml"),
         "HF_HUB_OFFLINE": "1",
     }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "app.py"),
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("the app did not start")
+    with running_app(env, ARTIFACTS / "e2e-accounts-server.log") as url:
         yield url
-    finally:
-        server.terminate()
-        log = server.communicate(timeout=20)[0].decode(errors="replace")
-        ARTIFACTS.mkdir(exist_ok=True)
-        (ARTIFACTS / "e2e-accounts-server.log").write_text(log)
 
 
 def log_in(page, name: str) -> None:

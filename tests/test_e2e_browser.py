@@ -10,11 +10,6 @@ question and reloads at the end (the summary lists the skip). Screenshots go to 
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -24,12 +19,12 @@ import yaml
 from practice.bank import load_bank
 from practice.speech_out import synthesize
 from practice.storage import open_store
+from tests.appserver import ROOT, running_app
 from tests.audio import encode, wav_samples
 
 pytestmark = pytest.mark.models
 playwright = pytest.importorskip("playwright.sync_api")
 
-ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("PRACTICE_CHROMIUM", "/usr/bin/chromium")
 QUESTION = "amd-neural-network-in-simple-terms"  # topic deep-learning
@@ -42,12 +37,6 @@ GOOD_ANSWER = (
     "is why it powers image recognition, speech and large language models."
 )
 TRAILING_SILENCE = 3.0  # the fake mic loops the file: stop recording inside this silence
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +70,6 @@ def served(tmp_path_factory):
     )
     mic = tmp / "answer.wav"
     mic.write_bytes(encode(padded, rate))
-    port = free_port()
     env = {
         **os.environ,
         "PRACTICE_BANK_DIR": str(tmp / "bank"),
@@ -89,41 +77,8 @@ def served(tmp_path_factory):
         "PRACTICE_CACHE_DIR": str(tmp / "cache"),
         "HF_HUB_OFFLINE": "1",
     }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "app.py"),
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("the app did not start")
+    with running_app(env, ARTIFACTS / "e2e-server.log") as url:
         yield {"url": url, "mic": mic, "seconds": padded.size / rate, "db": tmp / "data" / "practice.db"}
-    finally:
-        server.terminate()
-        log = server.communicate(timeout=20)[0].decode(errors="replace")
-        (ARTIFACTS / "e2e-server.log").parent.mkdir(exist_ok=True)
-        (ARTIFACTS / "e2e-server.log").write_text(log)
 
 
 def test_spoken_answer_end_to_end_with_a_second_session_at_the_same_time(served):
