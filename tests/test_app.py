@@ -613,6 +613,30 @@ def test_an_empty_correction_is_one_sentence_and_keeps_the_attempt(env, bank):
     assert saved.transcript.original is None and saved.answer_text == env.text
 
 
+def test_a_coach_corrects_a_transcript_on_review_and_the_words_heard_are_kept(env, bank):
+    env.text = "the model memorises noise in the training data"
+    record(start_practice(app(), topics=["generalisation"]))
+    at = app()
+    at.switch_page("views/review.py")
+    at = at.run()
+    with open_store() as store:
+        (saved,) = store.attempts()
+    box = f"review-correct-{saved.id}"
+    assert at.text_area(key=box).value == env.text
+    at.text_area(key=box).input(env.text + " so it does badly on new data")
+    at = at.button(key=f"review-correct-save-{saved.id}").click().run()
+    assert not at.exception and not at.error
+    with open_store() as store:
+        (after,) = store.attempts()
+    assert after.transcript.heard.text == env.text and after.transcript.corrected_by == "coach"
+    assert after.coverage > saved.coverage and after.has_audio
+    at.text_area(key=box).input("  ")
+    at = at.button(key=f"review-correct-save-{saved.id}").click().run()
+    assert [e.value for e in at.error] == [
+        escape_markdown("The corrected transcript is empty: write the words you said, then save.")
+    ]
+
+
 def test_a_typed_answer_has_no_transcript_box(env, bank):
     at = start_practice(app(), topics=["generalisation"])
     at = type_answer(at, "the model memorises noise")

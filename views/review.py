@@ -204,6 +204,37 @@ def render_note(note) -> None:
         column.button(label, key=key, on_click=change_note, args=(note, change))
 
 
+def save_correction(attempt, question) -> None:
+    """The correction's callback: the attempt is scored again from the coach's words, the words heard kept."""
+    state = st.session_state
+    if not login.still_logged_in():
+        return
+    try:
+        sessions.correct(
+            store,
+            attempt,
+            question,
+            state[f"review-correct-{attempt.id}"],
+            by=coach_name(),
+            scorer=widgets.scorer(),
+        )
+    except (sessions.CorrectionError, StorageError) as exc:  # the attempt stays as it was
+        state["correct-error"] = widgets.error_text(exc)
+
+
+if reviewer and attempt.transcript is not None and question is not None:
+    with st.expander("Correct the transcript"):
+        st.session_state.setdefault(f"review-correct-{attempt.id}", attempt.answer_text)
+        st.text_area("What the candidate said", key=f"review-correct-{attempt.id}", height=150)
+        st.button(
+            "Save and score again",
+            key=f"review-correct-save-{attempt.id}",
+            on_click=save_correction,
+            args=(attempt, question),
+        )
+        if error := st.session_state.pop("correct-error", None):
+            st.error(escape_markdown(error))
+
 st.markdown("#### Coach")
 for note in attempt.notes:
     render_note(note)
