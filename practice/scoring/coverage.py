@@ -256,8 +256,8 @@ def judged(
 
     probabilities: (points, windows, len(LABELS)), read where `picked` (the shortlist). A point the judge
     read is decided on its shortlisted windows only; the others keep their evidence (all below
-    judge_floor). support: per point, the highest P(states) the judge reads on the answer's sentence
-    windows (`sentence_windows`); needed only for points the evidence credits.
+    judge_floor). support: per point, the highest P(states) the judge reads on the answer's support
+    windows (`CoverageScorer.support_texts`); needed only for points the evidence credits.
     """
     states, contradicts = probabilities[..., STATES], probabilities[..., CONTRADICTS]
     opposite = picked & (contradicts >= cfg.judge_contradiction) & (contradicts > states)
