@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 import yaml
@@ -100,46 +100,59 @@ def default_structure_dir() -> Path:
 def load_structure_set(bank: Bank, directory: Path | None = None) -> list[LabelledStructure]:
     """The labelled behavioural answers; EvalSetError names the file and answer of any mistake: a question
     that is not in the bank or not behavioural, a quote that is not in its answer, a repeated id."""
-    directory = directory or default_structure_dir()
-    adapter = TypeAdapter(list[_StructureSchema])
     out: list[LabelledStructure] = []
-    seen: set[str] = set()
-    for path in sorted(directory.glob("*.yaml")):
-        try:
-            rows = adapter.validate_python(yaml.safe_load(path.read_text(encoding="utf-8")))
-        except (yaml.YAMLError, ValidationError) as exc:
-            raise EvalSetError(f"{path}: {exc}") from exc
-        for row in rows:
-            if row.id in seen:
-                raise EvalSetError(f"{path}: duplicate answer id '{row.id}'")
-            seen.add(row.id)
-            question = bank.questions.get(row.question_id)
-            if question is None:
-                raise EvalSetError(f"{path}: '{row.id}' names unknown question '{row.question_id}'")
-            if question.kind != "behavioural":
-                raise EvalSetError(f"{path}: '{row.id}' answers '{question.id}', which is not behavioural")
-            answer = " ".join(row.answer.split())
-            quotes: dict[Component, tuple[tuple[int, int], ...]] = {}
-            for component in COMPONENTS:
-                spans = []
-                for quote in getattr(row, component):
-                    quote = " ".join(quote.split())
-                    start = answer.find(quote) if quote else -1
-                    if start < 0:
-                        raise EvalSetError(
-                            f"{path}: '{row.id}' quotes words for {component} that are not in its answer: "
-                            f"'{quote}'"
-                        )
-                    spans.append((start, start + len(quote)))
-                quotes[component] = tuple(spans)
-            out.append(LabelledStructure(row.id, question, row.style, answer, quotes))
+    for path, row, question in _rows(_StructureSchema, bank, directory or default_structure_dir()):
+        if question.kind != "behavioural":
+            raise EvalSetError(f"{path}: '{row.id}' answers '{question.id}', which is not behavioural")
+        answer = " ".join(row.answer.split())
+        quotes: dict[Component, tuple[tuple[int, int], ...]] = {}
+        for component in COMPONENTS:
+            spans = []
+            for quote in getattr(row, component):
+                quote = " ".join(quote.split())
+                start = answer.find(quote) if quote else -1
+                if start < 0:
+                    raise EvalSetError(
+                        f"{path}: '{row.id}' quotes words for {component} that are not in its answer: "
+                        f"'{quote}'"
+                    )
+                spans.append((start, start + len(quote)))
+            quotes[component] = tuple(spans)
+        out.append(LabelledStructure(row.id, question, row.style, answer, quotes))
     return out
 
 
 def load_eval_set(bank: Bank, directory: Path | None = None) -> list[LabelledAnswer]:
-    directory = directory or default_eval_dir()
-    adapter = TypeAdapter(list[_LabelSchema])
     out: list[LabelledAnswer] = []
+    for path, row, question in _rows(_LabelSchema, bank, directory or default_eval_dir()):
+        bad = [i for i in [*row.covered, *row.contradicted] if not 0 <= i < len(question.key_points)]
+        if bad:
+            raise EvalSetError(f"{path}: '{row.id}' labels key point(s) {bad} that do not exist")
+        both = sorted(set(row.covered) & set(row.contradicted))
+        if both:
+            raise EvalSetError(
+                f"{path}: '{row.id}' labels key point(s) {both} as both covered and contradicted"
+            )
+        out.append(
+            LabelledAnswer(
+                row.id,
+                question,
+                row.style,
+                row.answer.strip(),
+                frozenset(row.covered),
+                frozenset(row.contradicted),
+            )
+        )
+    return out
+
+
+_Row = TypeVar("_Row", _LabelSchema, _StructureSchema)
+
+
+def _rows(schema: type[_Row], bank: Bank, directory: Path) -> Iterator[tuple[Path, _Row, Question]]:
+    """Each labelled answer of the YAML files in `directory`, checked against `schema`, with its question;
+    EvalSetError names the file and answer of a schema mistake, a repeated id or an unknown question."""
+    adapter = TypeAdapter(list[schema])
     seen: set[str] = set()
     for path in sorted(directory.glob("*.yaml")):
         try:
@@ -152,26 +165,7 @@ def load_eval_set(bank: Bank, directory: Path | None = None) -> list[LabelledAns
             seen.add(row.id)
             if row.question_id not in bank.questions:
                 raise EvalSetError(f"{path}: '{row.id}' names unknown question '{row.question_id}'")
-            question = bank.questions[row.question_id]
-            bad = [i for i in [*row.covered, *row.contradicted] if not 0 <= i < len(question.key_points)]
-            if bad:
-                raise EvalSetError(f"{path}: '{row.id}' labels key point(s) {bad} that do not exist")
-            both = sorted(set(row.covered) & set(row.contradicted))
-            if both:
-                raise EvalSetError(
-                    f"{path}: '{row.id}' labels key point(s) {both} as both covered and contradicted"
-                )
-            out.append(
-                LabelledAnswer(
-                    row.id,
-                    question,
-                    row.style,
-                    row.answer.strip(),
-                    frozenset(row.covered),
-                    frozenset(row.contradicted),
-                )
-            )
-    return out
+            yield path, row, bank.questions[row.question_id]
 
 
 def question_folds(
