@@ -26,12 +26,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -44,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 from bench.readme import replace_block, verdict  # noqa: E402
 from practice.bank import load_bank  # noqa: E402
 from practice.speech_out import synthesize  # noqa: E402
+from tests.appserver import running_app  # noqa: E402
 from tests.audio import encode, wav_samples  # noqa: E402
 
 CHROMIUM = os.environ.get("PRACTICE_CHROMIUM", "/usr/bin/chromium")
@@ -72,12 +71,6 @@ class Run:
     load_before: tuple[float, ...] = ()
     load_after: tuple[float, ...] = ()
     notes: list[str] = field(default_factory=list)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def answer_audio(seconds: float, folder: Path) -> tuple[Path, float]:
@@ -126,27 +119,6 @@ def one_question_bank(folder: Path) -> Path:
     return folder / "bank"
 
 
-def serve(app: Path, folder: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(app / "app.py"), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1"],
-        cwd=app,
-        env=env,
-        stdout=(folder / "server.log").open("ab"),
-        stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(240):
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                return server, url
-        except OSError:
-            time.sleep(0.25)
-    server.terminate()
-    raise SystemExit("the app did not start; see server.log")
-
-
 def open_page(context, url: str) -> tuple[object, float, float]:
     """A new page at `url`: seconds to something on screen, and to the setup form."""
     page = context.new_page()
@@ -182,14 +154,13 @@ def record_answer(page, seconds: float, run: Run, *, cold: bool) -> float:
 def browser_run(app: Path, mic: Path, seconds: float, folder: Path, env: dict[str, str], run: Run) -> None:
     from playwright.sync_api import sync_playwright
 
-    server, url = serve(app, folder, env)
     args = [
         "--use-fake-ui-for-media-stream",
         "--use-fake-device-for-media-stream",
         f"--use-file-for-fake-audio-capture={mic}",
         "--autoplay-policy=no-user-gesture-required",
     ]
-    try:
+    with running_app(env, folder / "server.log", app=app, append=True) as url:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=args)
             context = browser.new_context(viewport={"width": 1280, "height": 1400})
@@ -209,9 +180,6 @@ def browser_run(app: Path, mic: Path, seconds: float, folder: Path, env: dict[st
             second, run.on_screen_warm, run.form_warm = open_page(context, url)
             second.close()
             browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def cli_times(app: Path, mic: Path, env: dict[str, str]) -> tuple[float, float]:

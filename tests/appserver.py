@@ -21,15 +21,18 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(env: dict[str, str], log: Path, *, start_within: float = 60.0) -> Iterator[str]:
-    """`streamlit run app.py` with `env`, its output in `log`; yields its URL once it answers."""
+def running_app(
+    env: dict[str, str], log: Path, *, app: Path = ROOT, start_within: float = 60.0, append: bool = False
+) -> Iterator[str]:
+    """`streamlit run app.py` of the checkout `app` with `env`, its output in `log` (added to it with
+    `append`); yields its URL once it answers."""
     log.parent.mkdir(parents=True, exist_ok=True)
     url = f"http://127.0.0.1:{free_port()}"
-    with log.open("wb") as out:
+    with log.open("ab" if append else "wb") as out:
         server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+            [sys.executable, "-m", "streamlit", "run", str(app / "app.py"), "--server.headless", "true",
              "--server.port", url.rsplit(":", 1)[1], "--server.address", "127.0.0.1"],
-            cwd=ROOT,
+            cwd=app,
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -47,4 +50,4 @@ def running_app(env: dict[str, str], log: Path, *, start_within: float = 60.0) -
             yield url
         finally:
             server.terminate()
-            server.wait(timeout=20)
+            server.wait(timeout=30)
