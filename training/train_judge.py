@@ -13,9 +13,9 @@ only public *training* data, in place, from ../shared/datasets (or --datasets / 
   correct -> states, contradictory -> contradicts, incorrect -> not stated; plus correct answers to other
   questions of the same module as "not stated" (the topic's words without this answer's claim).
   Only `training/` files of the zip are opened: its test splits are what bench/unseen.py reports.
-* The bank's own questions that eval/ has no answers to: a key point and the sentence of its model answer
-  that holds most of its words states it; a sentence sharing none of them does not. eval/'s questions are
-  left out, so bench/scoring.py measures the judge on questions it never saw.
+* The bank's own questions listed in training/bank_questions.txt: a key point and the sentence of its
+  model answer that holds most of its words states it; a sentence sharing none of them does not. eval/'s
+  questions are never listed, so bench/scoring.py measures the judge on questions it never saw.
 * Spans written for this project (training/judge_spans/, one file per batch of bank questions) about the
   key points of those same bank questions: two that state each point, two fluent ones that say its
   opposite in its own words, two that do not state it. Each is seen WRITTEN_REPEATS times per epoch.
@@ -58,6 +58,7 @@ from practice.scoring.judge import CONTRADICTS, LABELS, NOT_STATED, STATES, as_s
 DEFAULT_DATASETS = ROOT.parent / "shared" / "datasets"
 DEFAULT_OUT = ROOT / "practice" / "scoring" / "judge"
 WRITTEN_REPEATS = 3
+BANK_QUESTIONS = ROOT / "training" / "bank_questions.txt"  # the bank questions bank_pairs reads
 
 
 @dataclass(frozen=True)
@@ -146,10 +147,10 @@ def bank_pairs(eval_dir: Path, rng: random.Random) -> list[Pair]:
     from practice.bank import load_bank
     from practice.scoring.text import content_stems, phrase_stems, stem, words
 
-    held_out = _eval_questions(eval_dir)
+    held_out, trained_on = _eval_questions(eval_dir), _listed(BANK_QUESTIONS)
     out: list[Pair] = []
     for q in load_bank().questions.values():
-        if q.id in held_out:
+        if q.id in held_out or q.id not in trained_on:
             continue
         sentences = [x for x in re.split(r"(?<=[.!?;])\s+", q.model_answer) if len(x.split()) >= 4]
         stems = [{stem(w) for w in words(x)} for x in sentences]
@@ -190,6 +191,11 @@ def written_pairs(directory: Path, eval_dir: Path) -> list[Pair]:
             for key, label in (("states", STATES), ("contradicts", CONTRADICTS), ("not_stated", NOT_STATED)):
                 out += [Pair(point, span, label, qid) for span in row[key]]
     return out
+
+
+def _listed(path: Path) -> set[str]:
+    lines = (line.split("#")[0].strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return {line for line in lines if line}
 
 
 def _eval_questions(eval_dir: Path) -> set[str]:
