@@ -19,6 +19,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
 
@@ -26,6 +27,9 @@ from practice.files import MEGABYTE, FileReadError, read_text_limited
 
 BANK_ENV_VAR = "PRACTICE_BANK_DIR"
 MAX_KEY_POINTS = 6
+# A quick-fire question is answered in a sentence or two, so it looks for few points in a short answer.
+QUICK_FIRE_MAX_KEY_POINTS = 3
+QUICK_FIRE_MAX_ANSWER_WORDS = 60
 MAX_FILE_BYTES = 10 * MEGABYTE  # the bundled bank's largest file is well under 1 MB
 
 
@@ -40,6 +44,7 @@ class Kind(StrEnum):
     technical = "technical"
     behavioural = "behavioural"
     scenario = "scenario"
+    quick_fire = "quick-fire"  # asked in a timed round (practice.quickfire), answered in a sentence or two
 
 
 LEVELS: tuple[str, ...] = tuple(level.value for level in Level)  # in the order a candidate climbs them
@@ -55,6 +60,14 @@ class KeyPoint:
 
 
 @dataclass(frozen=True)
+class ExampleAnswers:
+    """The same story told twice: in plain words, and polished as a strong candidate would say it."""
+
+    plain: str
+    strong: str
+
+
+@dataclass(frozen=True)
 class Question:
     id: str
     track: str
@@ -65,6 +78,7 @@ class Question:
     model_answer: str
     key_points: tuple[KeyPoint, ...]
     key_points_derived: bool = False
+    examples: ExampleAnswers | None = None  # behavioural questions only (optional)
 
 
 @dataclass(frozen=True)
@@ -119,6 +133,12 @@ class _KeyPointSchema(BaseModel):
     follow_up: Text | None = None
 
 
+class _ExamplesSchema(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    plain: Text
+    strong: Text
+
+
 class _QuestionSchema(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: Slug
@@ -128,6 +148,36 @@ class _QuestionSchema(BaseModel):
     question: Text
     model_answer: Text
     key_points: list[_KeyPointSchema] | None = Field(default=None, min_length=1, max_length=MAX_KEY_POINTS)
+    examples: _ExamplesSchema | None = None
+
+    # Each check names its own field in the error (kind is validated first, being declared before them).
+    @field_validator("model_answer")
+    @classmethod
+    def _quick_fire_answers_are_short(cls, value: str, info: ValidationInfo) -> str:
+        length = len(value.split())
+        if info.data.get("kind") is Kind.quick_fire and length > QUICK_FIRE_MAX_ANSWER_WORDS:
+            raise ValueError(
+                f"a quick-fire model answer is a sentence or two, at most {QUICK_FIRE_MAX_ANSWER_WORDS} "
+                f"words, not {length}"
+            )
+        return value
+
+    @field_validator("key_points")
+    @classmethod
+    def _quick_fire_has_few_points(cls, value: list[Any] | None, info: ValidationInfo) -> list[Any] | None:
+        if info.data.get("kind") is Kind.quick_fire and value and len(value) > QUICK_FIRE_MAX_KEY_POINTS:
+            raise ValueError(
+                f"a quick-fire question has at most {QUICK_FIRE_MAX_KEY_POINTS} key points, not {len(value)}"
+            )
+        return value
+
+    @field_validator("examples")
+    @classmethod
+    def _examples_are_for_stories(cls, value: Any, info: ValidationInfo) -> Any:
+        kind = info.data.get("kind")
+        if value is not None and kind is not None and kind is not Kind.behavioural:
+            raise ValueError(f"a plain and a strong example answer are for behavioural questions, not {kind}")
+        return value
 
     @field_validator("key_points", mode="before")
     @classmethod
@@ -183,6 +233,7 @@ def make_question(
     level: str = "intermediate",
     topic: str = "general",
     kind: str = "technical",
+    examples: ExampleAnswers | None = None,
 ) -> Question:
     """A question built in code (ad-hoc grading, tests); key points are derived when none are given."""
     points = tuple(KeyPoint(text=k) if isinstance(k, str) else k for k in key_points or ())
@@ -196,6 +247,7 @@ def make_question(
         model_answer=model_answer,
         key_points=points or derive_key_points(model_answer),
         key_points_derived=not points,
+        examples=examples,
     )
 
 
@@ -259,6 +311,7 @@ def _question(q: _QuestionSchema, track: str) -> Question:
         question=q.question,
         model_answer=q.model_answer,
         key_points=points,
+        examples=ExampleAnswers(q.examples.plain, q.examples.strong) if q.examples else None,
     )
 
 

@@ -41,19 +41,39 @@ def shipped():
 
 
 def test_shipped_bank_is_valid_and_complete(shipped):
-    assert len(shipped) >= 120
+    assert len(shipped) >= 150
     assert set(shipped.tracks) == {
         "ai-model-designer",
         "data-science-genai",
         "ml-scenarios",
         "behavioural-ml-engineer",
+        "quick-fire",
     }
     for q in shipped:
         assert 3 <= len(q.key_points) <= 6, q.id
         assert not q.key_points_derived, q.id
-        assert 80 <= len(words(q.model_answer)) <= 200, (q.id, len(words(q.model_answer)))
+        if q.kind == "quick-fire":  # a sentence or two
+            assert len(q.key_points) == 3 and 20 <= len(words(q.model_answer)) <= 60, q.id
+        else:
+            assert 80 <= len(words(q.model_answer)) <= 200, (q.id, len(words(q.model_answer)))
     levels = {q.level for q in shipped.select(track="ai-model-designer")}
     assert levels == set(LEVELS)
+
+
+def test_shipped_quick_fire_questions_are_their_own_track(shipped):
+    quick = [q for q in shipped if q.kind == "quick-fire"]
+    assert len(quick) >= 25
+    assert {q.track for q in quick} == {"quick-fire"}
+    assert shipped.select(track="quick-fire") == quick
+
+
+def test_shipped_examples_tell_one_story_plainly_and_polished(shipped):
+    with_examples = [q for q in shipped if q.examples is not None]
+    assert {q.id for q in shipped.select(track="behavioural-ml-engineer")} <= {q.id for q in with_examples}
+    for q in with_examples:
+        assert q.kind == "behavioural", q.id
+        plain, strong = q.examples.plain, q.examples.strong
+        assert plain != strong and 25 <= len(words(plain)) <= 120 and 25 <= len(words(strong)) <= 120, q.id
 
 
 def test_shipped_key_points_are_distinct_within_a_question(shipped):
@@ -161,6 +181,65 @@ def test_malformed_question_names_file_id_and_field(tmp_path, mutate, expected):
     message = str(info.value)
     assert "mine.yaml" in message
     assert expected in message
+
+
+QUICK = """
+  - id: quick-q
+    level: basic
+    topic: deep-learning
+    kind: quick-fire
+    question: What does dropout do?
+    model_answer: It switches off random neurons while training, which reduces overfitting.
+    key_points:
+      - Switches off random neurons while training
+      - Reduces overfitting
+"""
+
+EXAMPLES = """    examples:
+      plain: I fixed the model. It was better after.
+      strong: I traced the drop to a broken feature, fixed it, and accuracy recovered by five points.
+"""
+
+
+def test_quick_fire_and_examples_load_as_their_own_fields(tmp_path):
+    story = GOOD_QUESTION.replace("kind: technical", "kind: behavioural") + EXAMPLES
+    bank = load_bank(make_bank(tmp_path, "track: mine\ntitle: Mine\nquestions:" + QUICK + story))
+    assert bank.get("quick-q").kind == "quick-fire" and len(bank.get("quick-q").key_points) == 2
+    assert bank.get("quick-q").examples is None
+    examples = bank.get("my-q").examples
+    assert examples.plain == "I fixed the model. It was better after."
+    assert examples.strong.startswith("I traced the drop")
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            QUICK + "      - Keeps every neuron at inference\n      - Acts like an ensemble\n",
+            "question 'quick-q': field 'key_points': Value error, a quick-fire question has at most 3 key "
+            "points, not 4",
+        ),
+        (
+            QUICK.replace("which reduces overfitting.", "which reduces overfitting" + " again" * 60 + "."),
+            "question 'quick-q': field 'model_answer': Value error, a quick-fire model answer is a sentence "
+            "or two, at most 60 words, not 70",
+        ),
+        (
+            GOOD_QUESTION + EXAMPLES,
+            "question 'my-q': field 'examples': Value error, a plain and a strong example answer are for "
+            "behavioural questions, not technical",
+        ),
+        (
+            GOOD_QUESTION.replace("kind: technical", "kind: behavioural")
+            + EXAMPLES.replace("      strong:", "      polished:"),
+            "question 'my-q': field 'examples.strong': Field required",
+        ),
+    ],
+)
+def test_quick_fire_and_examples_are_checked(tmp_path, body, expected):
+    with pytest.raises(BankError) as info:
+        load_bank(make_bank(tmp_path, "track: mine\ntitle: Mine\nquestions:" + body))
+    assert expected in str(info.value)
 
 
 def test_invalid_yaml_names_the_line(tmp_path):
