@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from practice import assess, coach_bank, models, scoring, speech_in, speech_out
-from practice.bank import Bank, Question
+from practice.bank import Bank, ExampleAnswers, Question
 from practice.markdown import Highlight, escape_markdown, highlighted
 from practice.scoring.coverage import CoverageScorer
 from practice.scoring.delivery import Delivery
@@ -234,6 +234,21 @@ def show_attempt(
     if reveal_model_answer and question is not None:
         with st.expander("Model answer"):
             st.markdown(escape_markdown(question.model_answer))
+        if question.examples is not None:
+            show_examples(question.examples, key=f"examples-{attempt.id}")
+
+
+def show_examples(examples: ExampleAnswers, *, key: str) -> None:
+    """A behavioural question's story told plainly and polished, side by side: the same facts, so the
+    difference is the telling (the candidate's own part, numbers, a result), not the story."""
+    with st.expander("Example answers: plain and strong, side by side", key=key):
+        plain, strong = st.columns(2)
+        with plain.container(key=f"{key}-plain"):
+            st.markdown("**Plain**")
+            st.markdown(escape_markdown(examples.plain))
+        with strong.container(key=f"{key}-strong"):
+            st.markdown("**Strong**")
+            st.markdown(escape_markdown(examples.strong))
 
 
 def show_delivery(delivery: Delivery) -> None:
