@@ -13,6 +13,7 @@ keep_hub_offline()
 st.set_page_config(page_title="Interview practice", page_icon="🎙️", layout="wide")
 PAGES = {
     "practice": st.Page("views/practice.py", title="Practice", icon="🎙️", default=True),
+    "quickfire": st.Page("views/quickfire.py", title="Quick-fire", icon="⚡", url_path="quick-fire"),
     "review": st.Page("views/review.py", title="Review", icon="📝"),
     "progress": st.Page("views/progress.py", title="Progress", icon="📈"),
     "questions": st.Page("views/questions.py", title="Questions", icon="✏️"),

@@ -30,11 +30,11 @@ MESSAGE = "login-message"  # one sentence for the login form: why it is shown ag
 
 # The pages each role sees, by their file under views/ (app.py names and orders them).
 PAGES: dict[Role, tuple[str, ...]] = {
-    Role.CANDIDATE: ("practice", "review", "progress", "account"),
+    Role.CANDIDATE: ("practice", "quickfire", "review", "progress", "account"),
     Role.COACH: ("review", "progress", "questions"),
-    Role.ADMIN: ("practice", "review", "progress", "questions", "users"),
+    Role.ADMIN: ("practice", "quickfire", "review", "progress", "questions", "users"),
 }
-LOCAL_PAGES = ("practice", "review", "progress", "questions")  # logins off: the pages as they always were
+LOCAL_PAGES = ("practice", "quickfire", "review", "progress", "questions")  # logins off: no accounts
 ENDED = "Your login has ended (after 12 hours without use, or logged out elsewhere): log in again."
 
 

@@ -1,0 +1,185 @@
+"""The Quick-fire page under AppTest: a timed round of quick-fire questions, typed or recorded (fake
+models), saved as attempts, one score at the end."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from practice import quickfire
+from practice.storage import open_store
+from tests.conftest import write
+from tests.test_app import ANSWER_WAV, HOSTILE, app, env  # noqa: F401 (env: a fixture)
+
+QUICK = """track: quick
+title: Quick
+questions:
+  - id: dropout
+    level: basic
+    topic: deep-learning
+    kind: quick-fire
+    question: What does dropout do?
+    model_answer: It switches off random neurons in training. That reduces overfitting.
+    key_points:
+      - Switches off random neurons in training
+      - Reduces overfitting
+  - id: clipping
+    level: advanced
+    topic: optimization
+    kind: quick-fire
+    question: What is gradient clipping for?
+    model_answer: It prevents exploding gradients. It rescales a gradient whose norm is too large.
+"""
+
+
+@pytest.fixture
+def quick(env, tmp_path):  # noqa: F811 (env is the imported fixture)
+    """The test bank (no quick-fire questions) plus a quick-fire track; the fake recogniser hears a
+    dropout answer."""
+    write(tmp_path / "bank" / "quick.yaml", QUICK)
+    env.text = "it switches off random neurons in training"
+    return env
+
+
+def page() -> AppTest:
+    at = app()
+    at.switch_page("views/quickfire.py")
+    at = at.run()
+    assert not at.exception
+    return at
+
+
+def start(at: AppTest, *, name="Ada", level=quickfire.ANY, count=2, seconds=30) -> AppTest:
+    at.text_input(key="qf-name").input(name)
+    at.selectbox(key="qf-level").set_value(level)
+    at.number_input(key="qf-count").set_value(count)
+    at.slider(key="qf-seconds").set_value(seconds)
+    at = at.button(key="qf-start").click().run()
+    assert not at.exception
+    return at
+
+
+def game(at: AppTest) -> quickfire.Round:
+    return at.session_state["qf-round"]
+
+
+def type_answer(at: AppTest, text: str) -> AppTest:
+    at.text_area(key=f"qf-text-{round_key(at)}").input(text)
+    return at.button(key=f"qf-typed-submit-{round_key(at)}").click().run()
+
+
+def round_key(at: AppTest) -> str:
+    plan = game(at).plan
+    tries = len(plan.tries.get(plan.current, []))
+    fresh = at.session_state["qf-fresh"] if "qf-fresh" in at.session_state else 0
+    return f"{plan.session_id}-{plan.position}-{tries}-{fresh}"
+
+
+def summary_text(at: AppTest) -> str:
+    return "\n".join(m.value for m in [*at.markdown, *at.caption])
+
+
+def test_the_page_offers_any_track_and_level_of_the_quick_fire_questions(quick):
+    at = page()
+    assert at.title[0].value == "Quick-fire round"
+    assert at.selectbox(key="qf-track").options == ["Any", "Quick"]  # not the track without quick-fire
+    assert at.selectbox(key="qf-level").options == ["Any", "basic", "advanced"]
+
+
+def test_a_round_reads_each_question_times_it_and_ends_with_one_score(quick):
+    at = start(page())
+    first = game(at).current
+    assert "Quick-fire 1 of 2" in at.caption[0].value
+    assert len(at.get("audio")) == 1  # read aloud, as on Practice
+    assert first in game(at).shown_at and game(at).seconds == 30
+    answers = {
+        "dropout": "it switches off random neurons in training",  # one of its two points
+        "clipping": "it prevents exploding gradients and rescales a gradient whose norm is too large",
+    }
+    at = type_answer(at, answers[first])
+    assert not at.exception and "Quick-fire 2 of 2" in at.caption[0].value
+    at = type_answer(at, answers[game(at).current])
+    assert not at.exception
+    assert at.title[0].value == "Quick-fire result"
+    assert at.metric[0].label == "Round score" and at.metric[0].value == "75/100"  # (50 + 100) / 2
+    text = summary_text(at)
+    assert "2 of 2 answered, 2 within 30 s" in text
+    assert "- ✅ Switches off random neurons in training" in text and "- ❌ Reduces overfitting" in text
+    with open_store() as store:
+        saved = store.attempts(session_id=game(at).plan.session_id)
+    assert sorted(a.question_id for a in saved) == ["clipping", "dropout"]
+    assert all(a.status == "scored" and a.candidate.name == "Ada" for a in saved)
+    at = at.button(key="qf-again").click().run()
+    assert at.title[0].value == "Quick-fire round"
+
+
+def test_a_recorded_answer_is_transcribed_and_scored_like_practice(quick):
+    at = start(page(), level="basic", count=1)
+    at.audio_input(key=f"qf-rec-{round_key(at)}").set_value(("answer.wav", ANSWER_WAV, "audio/wav"))
+    at = at.run().button(key="qf-submit").click().run()
+    assert not at.exception and at.metric[0].label == "Round score"
+    assert at.metric[0].value == "50/100"
+    assert quick.calls == 1
+    with open_store() as store:
+        (saved,) = store.attempts()
+        assert saved.answer_mode == "audio" and store.audio(saved.id)[0] == ANSWER_WAV
+        assert saved.transcript is not None
+
+
+def test_nothing_heard_keeps_the_question_to_answer_again(quick):
+    quick.text = None
+    at = start(page(), level="basic", count=1)
+    at.audio_input(key=f"qf-rec-{round_key(at)}").set_value(("answer.wav", ANSWER_WAV, "audio/wav"))
+    at = at.run().button(key="qf-submit").click().run()
+    assert not at.exception
+    assert "No speech was heard" in at.warning[0].value and game(at).current == "dropout"
+
+
+def test_an_answer_after_the_limit_is_scored_and_marked_over_time(quick):
+    at = start(page(), level="basic", count=1, seconds=15)
+    round_ = game(at)
+    round_.shown_at["dropout"] -= timedelta(seconds=15 + quickfire.GRACE_SECONDS + 1)
+    at = type_answer(at, "it switches off random neurons in training")
+    assert "50/100 · over time" in summary_text(at)
+    assert "1 of 1 answered, 0 within 15 s" in summary_text(at)
+
+
+def test_skipping_and_ending_early_count_zero(quick):
+    at = start(page(), count=2)
+    at = at.button(key="qf-skip").click().run()
+    assert "Quick-fire 2 of 2" in at.caption[0].value
+    at = at.button(key="qf-end").click().run()
+    assert at.metric[0].value == "0/100"
+    text = summary_text(at)
+    assert "· skipped" in text and "· not answered" in text and "0 of 2 answered" in text
+
+
+def test_the_countdown_shows_the_time_left_for_the_answer(quick):
+    at = start(page(), count=1, seconds=45)
+    (clock,) = at.get("iframe")
+    assert "Time left 45 s" in clock.proto.srcdoc or "Time left 44 s" in clock.proto.srcdoc
+
+
+@pytest.mark.parametrize(
+    ("name", "typed", "expected"),
+    [
+        ("", None, "Enter your name first"),
+        ("Ada", "   ", "The answer is empty"),
+    ],
+)
+def test_bad_input_is_one_sentence(quick, name, typed, expected):
+    at = page()
+    at.text_input(key="qf-name").input(name)
+    at = at.button(key="qf-start").click().run()
+    if typed is not None:
+        at = type_answer(at, typed)
+    assert not at.exception
+    assert expected in at.error[0].value
+
+
+def test_question_text_is_escaped(quick, tmp_path):
+    write(tmp_path / "bank" / "quick.yaml", QUICK.replace("What does dropout do?", f"Dropout {HOSTILE}?"))
+    at = start(page(), level="basic", count=1)
+    assert "<b>" not in at.subheader[0].value and "\\*stars\\*" in at.subheader[0].value

@@ -1,0 +1,145 @@
+"""Quick-fire rounds with a fake scorer: choosing questions, the clock per answer, the round's one score."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from practice import quickfire, sessions
+from practice.bank import load_bank
+from practice.scoring.coverage import CoverageScorer
+from practice.storage import open_store
+from tests.conftest import BANK, FakeEmbedder, write
+
+QUICK = """track: quick
+title: Quick
+questions:
+  - id: dropout
+    level: basic
+    topic: deep-learning
+    kind: quick-fire
+    question: What does dropout do?
+    model_answer: It switches off random neurons in training. That reduces overfitting.
+    key_points:
+      - Switches off random neurons in training
+      - Reduces overfitting
+  - id: softmax
+    level: basic
+    topic: deep-learning
+    kind: quick-fire
+    question: Which output activation for many classes?
+    model_answer: Softmax. It turns scores into probabilities that sum to one.
+    key_points:
+      - Softmax on the output layer
+      - Turns scores into probabilities that sum to one
+  - id: clipping
+    level: advanced
+    topic: optimization
+    kind: quick-fire
+    question: What is gradient clipping for?
+    model_answer: It prevents exploding gradients by rescaling a large gradient.
+"""
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def bank(tmp_path):
+    write(tmp_path / "bank" / "quick.yaml", QUICK)
+    return load_bank(write(tmp_path / "bank" / "mine.yaml", BANK).parent)
+
+
+@pytest.fixture
+def store(tmp_path):
+    with open_store(f"sqlite:///{tmp_path / 'db.sqlite'}") as s:
+        yield s
+
+
+def answer(store, game, bank, text, now):
+    """As the page does: save, judge with the same scorer as Practice, then tell the round."""
+    question = bank.get(game.current)
+    attempt = sessions.save(store, game.plan, question, text=text, mode="typed")
+    outcome = sessions.judge(store, attempt, question, scorer=CoverageScorer(FakeEmbedder()))
+    game.plan.update(outcome.attempt)
+    game.answered(outcome.attempt, now)
+    return outcome
+
+
+def test_only_quick_fire_questions_are_offered_by_track_and_level(bank):
+    assert [q.id for q in quickfire.questions(bank)] == ["dropout", "softmax", "clipping"]
+    assert [q.id for q in quickfire.questions(bank, level="advanced")] == ["clipping"]
+    assert quickfire.questions(bank, track="mine") == []
+    assert quickfire.tracks(bank) == ["quick"]
+    assert quickfire.levels(bank) == ["basic", "advanced"]
+    chosen = quickfire.choose(bank, track="quick", level="basic", count=5, seed=3)
+    assert sorted(q.id for q in chosen) == ["dropout", "softmax"]
+    assert len(quickfire.choose(bank, count=2, seed=1)) == 2
+
+
+@pytest.mark.parametrize(
+    ("track", "level"), [("mine", quickfire.ANY), ("quick", "expert"), ("nope", quickfire.ANY)]
+)
+def test_no_match_is_one_sentence(bank, track, level):
+    with pytest.raises(quickfire.RoundError, match=r"^No quick-fire questions match: choose another"):
+        quickfire.choose(bank, track=track, level=level)
+
+
+@pytest.mark.parametrize("seconds", [quickfire.MIN_SECONDS - 1, quickfire.MAX_SECONDS + 1])
+def test_time_limit_out_of_range_is_refused(bank, store, seconds):
+    with pytest.raises(quickfire.RoundError, match="time per answer must be 15 to 180 seconds"):
+        quickfire.start(store, "Ada", quickfire.questions(bank), seconds=seconds)
+
+
+def test_the_clock_starts_when_a_question_is_first_shown_and_a_rerun_keeps_it(bank, store):
+    game = quickfire.start(store, "Ada", [bank.get("dropout")], seconds=30)
+    game.start_clock(T0)
+    game.start_clock(T0 + timedelta(seconds=20))  # the page drawn again
+    assert game.seconds_left(T0 + timedelta(seconds=20)) == 10
+    assert game.seconds_left(T0 + timedelta(seconds=40)) == -10
+
+
+def test_a_round_saves_each_answer_and_gives_one_score_with_points_covered_and_missed(bank, store):
+    chosen = [bank.get(q) for q in ("dropout", "softmax", "clipping")]
+    game = quickfire.start(store, "Ada", chosen, seconds=30)
+    game.start_clock(T0)
+    first = answer(
+        store, game, bank, "it switches off random neurons in training", T0 + timedelta(seconds=12)
+    )
+    assert first.error is None and game.current == "softmax"
+    game.start_clock(T0 + timedelta(seconds=13))
+    late = T0 + timedelta(seconds=13 + 30 + quickfire.GRACE_SECONDS + 1)
+    answer(store, game, bank, "softmax turns scores into probabilities that sum to one", late)
+    game.skip()
+    assert game.finished
+
+    summed = quickfire.result(game, bank)
+    dropout, softmax, clipping = summed.questions
+    assert dropout.covered == ("Switches off random neurons in training",)
+    assert dropout.missed == ("Reduces overfitting",) and not dropout.late
+    assert softmax.coverage == 100 and softmax.late
+    assert clipping.coverage is None and clipping.skipped
+    assert summed.score == pytest.approx((dropout.coverage + 100 + 0) / 3)  # the skipped one counts 0
+    assert (summed.answered, summed.in_time) == (2, 1)
+    saved = store.attempts(session_id=game.plan.session_id)
+    assert sorted(a.question_id for a in saved) == ["dropout", "softmax"]  # saved as Practice saves them
+    assert all(a.status == "scored" and a.answer_mode == "typed" for a in saved)
+
+
+def test_an_answer_that_cannot_be_judged_leaves_the_question_open(bank, store):
+    game = quickfire.start(store, "Ada", [bank.get("dropout")], seconds=30)
+    game.start_clock(T0)
+    question = bank.get("dropout")
+    attempt = sessions.save(store, game.plan, question, text="   ", mode="typed")
+    outcome = sessions.judge(store, attempt, question, scorer=CoverageScorer(FakeEmbedder()))
+    game.answered(outcome.attempt, T0)
+    assert outcome.error and game.current == "dropout"
+    assert quickfire.result(game, bank).questions[0].coverage is None
+
+
+def test_ending_early_counts_the_questions_not_reached_as_zero(bank, store):
+    game = quickfire.start(store, "Ada", [bank.get("dropout"), bank.get("softmax")], seconds=30)
+    answer(store, game, bank, "it switches off random neurons in training and reduces overfitting", T0)
+    game.end()
+    summed = quickfire.result(game, bank)
+    assert game.finished and summed.questions[0].coverage == 100
+    assert summed.score == 50 and not summed.questions[1].skipped

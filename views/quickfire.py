@@ -1,0 +1,228 @@
+"""Quick-fire: a timed round of short questions, each read aloud and answered in a sentence or two; one
+score at the end. The round's logic is `practice.quickfire`; answers are saved and judged as on Practice."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import streamlit as st
+
+from practice import models, quickfire, sessions
+from practice.bank import Question
+from practice.markdown import escape_markdown
+from practice.speech_in import AudioLimits, RefusedRecordingError
+from practice.storage import Role, StorageError
+from views import login, widgets
+
+bank, store = widgets.open_bank_and_store()
+models.preload(widgets.whisper_model())  # loading while the candidate chooses, as on Practice
+user = login.current_user()
+state = st.session_state
+ROUND = "qf-round"
+# A quick-fire answer is a sentence or two: a recording over two minutes is not one.
+LIMITS = AudioLimits(max_seconds=120)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def setup() -> None:
+    st.title("Quick-fire round")
+    st.caption(
+        "Short questions read aloud, one after another: answer each in a sentence or two before its clock "
+        "runs out. One score at the end, with the points each answer covered and missed."
+    )
+    widgets.model_status()
+    tracks = quickfire.tracks(bank)
+    if not tracks:
+        st.info("The question bank has no quick-fire questions.")
+        return
+    if user.role is Role.CANDIDATE:  # logged in: their own name, never another candidate's
+        name = user.name
+        st.caption(f"Practising as {escape_markdown(name)}")
+    else:
+        name = st.text_input("Your name", value=state.get("candidate", ""), key="qf-name")
+    track = st.selectbox(
+        "Track",
+        [quickfire.ANY, *tracks],
+        format_func=lambda t: "Any" if t == quickfire.ANY else bank.tracks[t].title,
+        key="qf-track",
+    )
+    level = st.selectbox(
+        "Level",
+        [quickfire.ANY, *quickfire.levels(bank, track)],
+        format_func=lambda v: "Any" if v == quickfire.ANY else v,
+        key="qf-level",
+    )
+    count = st.number_input("Questions", 1, quickfire.MAX_COUNT, quickfire.DEFAULT_COUNT, key="qf-count")
+    seconds = st.slider(
+        "Seconds per answer",
+        quickfire.MIN_SECONDS,
+        quickfire.MAX_SECONDS,
+        quickfire.DEFAULT_SECONDS,
+        5,
+        key="qf-seconds",
+    )
+    if not st.button("Start the round", type="primary", key="qf-start"):
+        return
+    if not name.strip():
+        st.error("Enter your name first: your answers are saved under it.")
+        return
+    try:
+        chosen = quickfire.choose(bank, track=track, level=level, count=int(count))
+        state[ROUND] = quickfire.start(store, name, chosen, seconds=int(seconds))
+    except (quickfire.RoundError, StorageError, ValueError) as exc:
+        st.error(escape_markdown(widgets.error_text(exc)))
+        return
+    state["candidate"] = name.strip()
+    st.rerun()
+
+
+def countdown(key: str, seconds_left: float) -> None:
+    """The time left for this answer, counting down in the browser (no server round trips); red at zero."""
+    left = max(0, int(seconds_left))
+    st.iframe(  # our own HTML, no user text in it
+        f"""<!-- {key} --><div id="t" style="font:1.1rem sans-serif;color:#555">Time left {left} s</div>
+<script>const end=Date.now()+{left}*1000,t=document.getElementById("t");
+const tick=()=>{{const s=Math.max(0,Math.ceil((end-Date.now())/1000));
+t.textContent=s>0?"Time left "+s+" s":"Time is up: submit what you have, or skip";
+if(s===0)t.style.color="#c00"}};tick();setInterval(tick,250)
+</script>""",
+        height=32,
+    )
+
+
+def ask(game: quickfire.Round) -> None:
+    if game.current not in bank.questions:  # a coach deleted it on the Questions page meanwhile
+        st.warning(f"Question {escape_markdown(str(game.current))} was deleted from the bank: skip it.")
+        st.button("Skip", key="qf-skip", on_click=game.skip)
+        return
+    question = bank.get(game.current)
+    plan = game.plan
+    st.caption(
+        f"Quick-fire {plan.position + 1} of {len(plan.question_ids)} · {escape_markdown(question.level)} · "
+        f"{escape_markdown(question.topic)} · {escape_markdown(plan.candidate)}"
+    )
+    audio = widgets.question_audio(question)
+    first_time = question.id not in game.shown_at
+    game.start_clock(now())
+    if audio:
+        st.audio(audio, format="audio/wav", autoplay=first_time, alt="The question, read aloud")
+    st.subheader(escape_markdown(question.question))
+    tries = len(plan.tries.get(question.id, []))
+    round_key = f"{plan.session_id}-{plan.position}-{tries}-{state.get('qf-fresh', 0)}"
+    countdown(round_key, game.seconds_left(now()))
+    if problem := state.pop("qf-problem", None):
+        st.warning(escape_markdown(problem))
+    widgets.model_status()
+
+    record, typed = st.tabs(["🎙️ Record", "⌨️ Type"])
+    with record:
+        recording = st.audio_input("Record your answer", key=f"qf-rec-{round_key}")
+    with typed, st.form(f"qf-typed-{round_key}"):
+        text = st.text_area("Type your answer", height=100, key=f"qf-text-{round_key}")
+        typed_sent = st.form_submit_button("Submit answer", key=f"qf-typed-submit-{round_key}")
+    if recording is not None:
+        st.button("Submit this answer", type="primary", key="qf-submit", on_click=submit, args=(round_key,))
+    skip, end = st.columns(2)
+    skip.button("Skip", key="qf-skip", on_click=game.skip, width="stretch")
+    end.button("End the round", key="qf-end", on_click=game.end, width="stretch")
+
+    submission = state.pop("qf-pending", None)
+    if submission is None and typed_sent:
+        if not text.strip():
+            st.error("The answer is empty: type something, or record it instead.")
+            return
+        submission = {"text": text, "mode": "typed"}
+    if submission is not None:
+        judge(game, question, submission)
+
+
+def submit(round_key: str) -> None:
+    """The recording becomes the answer to judge on this run, once (a second click is not a second one)."""
+    if state.get("qf-submitted") == round_key:
+        return
+    state["qf-submitted"] = round_key
+    if (recording := state.get(f"qf-rec-{round_key}")) is not None:
+        state["qf-pending"] = {"audio": recording.getvalue(), "mode": "audio"}
+
+
+def judge(game: quickfire.Round, question: Question, submission: dict[str, Any]) -> None:
+    """Saved first, then judged with the same models as Practice; on to the next question once scored."""
+    answered_at = now()  # the clock stops at the click, not after transcription
+    with st.status("Saving your answer…", expanded=True) as status:
+        try:
+            attempt = sessions.save(
+                store,
+                game.plan,
+                question,
+                text=submission.get("text"),
+                audio=submission.get("audio"),
+                mode=submission["mode"],
+                limits=LIMITS,
+            )
+        except (RefusedRecordingError, StorageError) as exc:  # nothing was saved: answer again
+            state["qf-problem"] = widgets.error_text(exc)
+            state["qf-fresh"] = state.get("qf-fresh", 0) + 1
+            status.update(label="The answer was not saved.", state="error", expanded=False)
+            st.rerun()
+        model = widgets.whisper_model()
+        progress = models.progress(model)
+        if not progress.ready and progress.error is None:
+            status.update(label=f"Loading {progress.loading or 'the models'} (only after the app starts)…")
+            progress = models.wait(model)
+        if progress.error:  # the answer stays saved, to be scored again from the Review page
+            game.plan.update(store.set_failed(attempt.id, progress.error))
+            state["qf-problem"] = progress.error
+            st.rerun()
+        status.update(label="Scoring your answer…")
+        outcome = sessions.judge(
+            store,
+            attempt,
+            question,
+            audio=submission.get("audio"),
+            scorer=widgets.scorer(),
+            transcriber=widgets.transcriber(model),
+            limits=LIMITS,
+        )
+        game.plan.update(outcome.attempt)
+        if outcome.error is not None:  # e.g. nothing heard: saved, and the question stays to answer again
+            state["qf-problem"] = f"{outcome.error} Your answer was saved; answer again."
+        game.answered(outcome.attempt, answered_at)
+        status.update(label="Done.", state="complete", expanded=False)
+    st.rerun()
+
+
+def summary(game: quickfire.Round) -> None:
+    st.title("Quick-fire result")
+    summed = quickfire.result(game, bank)
+    total = len(summed.questions)
+    st.metric("Round score", f"{summed.score:.0f}/100")
+    st.caption(
+        f"{summed.answered} of {total} answered, {summed.in_time} within {game.seconds} s; a question "
+        "not answered counts 0."
+    )
+    for i, row in enumerate(summed.questions, start=1):
+        if row.coverage is None:
+            how = "skipped" if row.skipped else "not answered"
+        else:
+            how = f"{row.coverage:.0f}/100" + (" · over time" if row.late else "")
+        st.markdown(f"**{i}. {escape_markdown(row.question)}** · {how}")
+        for icon, texts in (("✅", row.covered), ("🟡", row.partial), ("❌", row.missed)):
+            for text in texts:
+                st.markdown(f"- {icon} {escape_markdown(text)}")
+        if row.question_id in bank.questions:
+            with st.expander("Model answer"):
+                st.markdown(escape_markdown(bank.questions[row.question_id].model_answer))
+    st.button("Start another round", type="primary", key="qf-again", on_click=state.pop, args=(ROUND, None))
+
+
+game = state.get(ROUND)
+if game is None:
+    setup()
+elif game.finished:
+    summary(game)
+else:
+    ask(game)
