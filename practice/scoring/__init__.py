@@ -1,19 +1,26 @@
-"""Scoring an answer for coverage of a question's key points."""
+"""Scoring an answer for coverage of a question's key points.
+
+The scorer's names load on first use (PEP 562), so importing a light module of the package, such as
+`practice.scoring.delivery` or `practice.scoring.text`, does not load numpy, the embedder and the judge.
+"""
 
 from __future__ import annotations
 
+import importlib
 import threading
+from typing import TYPE_CHECKING, Any
 
-from practice.scoring.coverage import (
-    CoverageScorer,
-    EmptyAnswerError,
-    Evidence,
-    KeyPointResult,
-    Score,
-    ScoringConfig,
-)
-from practice.scoring.embedding import Embedder, ModelLoadError, default_embedder
-from practice.scoring.judge import Judge, default_judge
+if TYPE_CHECKING:
+    from practice.scoring.coverage import (
+        CoverageScorer,
+        EmptyAnswerError,
+        Evidence,
+        KeyPointResult,
+        Score,
+        ScoringConfig,
+    )
+    from practice.scoring.embedding import Embedder, ModelLoadError
+    from practice.scoring.judge import Judge
 
 __all__ = [
     "CoverageScorer",
@@ -28,12 +35,39 @@ __all__ = [
     "default_scorer",
 ]
 
+_LAZY = {
+    "CoverageScorer": "practice.scoring.coverage",
+    "EmptyAnswerError": "practice.scoring.coverage",
+    "Evidence": "practice.scoring.coverage",
+    "KeyPointResult": "practice.scoring.coverage",
+    "Score": "practice.scoring.coverage",
+    "ScoringConfig": "practice.scoring.coverage",
+    "Embedder": "practice.scoring.embedding",
+    "ModelLoadError": "practice.scoring.embedding",
+    "default_embedder": "practice.scoring.embedding",
+    "Judge": "practice.scoring.judge",
+    "default_judge": "practice.scoring.judge",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value  # looked up once
+    return value
+
+
 _scorer: CoverageScorer | None = None
 _lock = threading.Lock()
 
 
 def default_scorer() -> CoverageScorer:
     """One scorer on the bundled embedding model and judge per process, loaded on first use."""
+    from practice.scoring.coverage import CoverageScorer
+    from practice.scoring.embedding import default_embedder
+    from practice.scoring.judge import default_judge
+
     global _scorer
     with _lock:
         if _scorer is None:

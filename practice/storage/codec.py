@@ -19,17 +19,29 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from practice.scoring.coverage import Score
 from practice.scoring.delivery import Delivery
 from practice.transcript import Transcript
 
+if TYPE_CHECKING:
+    from practice.scoring.coverage import Score
+
 log = logging.getLogger(__name__)
 
-_SCORE = TypeAdapter(Score)
+
+@cache
+def _score_adapter() -> TypeAdapter[Score]:
+    """Made on the first score read or written, so importing the store (the login form does) does not load
+    the scorer's module, numpy and its models' code."""
+    from practice.scoring.coverage import Score
+
+    return TypeAdapter(Score)
+
+
 _DELIVERY = TypeAdapter(Delivery)
 # What a stored delivery may leave out (none of today's rows do); duration and word_count it must have.
 _DELIVERY_DEFAULTS: dict[str, Any] = {
@@ -61,9 +73,11 @@ def _number(value: Any) -> Any:
 
 
 def dump_score(score: Score) -> dict[str, Any]:
+    from practice.scoring.coverage import Score
+
     if not isinstance(score, Score):
         raise ValueError(f"The score must be a Score, not {type(score).__name__}.")
-    return _json(_SCORE, score)
+    return _json(_score_adapter(), score)
 
 
 def dump_delivery(delivery: Delivery) -> dict[str, Any]:
@@ -81,7 +95,7 @@ def load_score(data: Any) -> Score | None:
     if data is None:
         return None
     try:
-        return _SCORE.validate_python(_upgrade_score(data))
+        return _score_adapter().validate_python(_upgrade_score(data))
     except (ValidationError, TypeError, ValueError):
         pass
     if isinstance(data, dict) and data.get("structure") is not None:  # the score itself may still be fine

@@ -16,6 +16,7 @@ import json
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -75,7 +76,13 @@ class CandidateExport:
     attempts: tuple[ExportedAttempt, ...]  # newest first
 
 
-_EXPORT = TypeAdapter(CandidateExport)  # the codec's way: numpy numbers as numbers, NaN as null
+@cache
+def _export_adapter() -> TypeAdapter[CandidateExport]:
+    """Made on the first export or import. An attempt's `score` is annotated with the scorer's `Score`, which
+    records.py names only for type checkers (the scorer's module loads numpy); pydantic finds it here."""
+    from practice.scoring.coverage import Score  # noqa: F401  (read by pydantic from this namespace)
+
+    return TypeAdapter(CandidateExport)  # the codec's way: numpy numbers as numbers, NaN as null
 
 
 def export_candidate(store: Store, name: str) -> bytes:
@@ -106,14 +113,15 @@ def export_candidate(store: Store, name: str) -> bytes:
             sessions=_sessions(conn, candidate),
             attempts=tuple(exported),
         )
-        zf.writestr(DATA_FILE, json.dumps(codec._json(_EXPORT, record), indent=2, ensure_ascii=False))
+        data = codec._json(_export_adapter(), record)
+        zf.writestr(DATA_FILE, json.dumps(data, indent=2, ensure_ascii=False))
     return buffer.getvalue()
 
 
 def read_export(data: bytes) -> CandidateExport:
     """The `candidate.json` of an export, typed again (for tests and for reading an export back)."""
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        return _EXPORT.validate_json(zf.read(DATA_FILE))
+        return _export_adapter().validate_json(zf.read(DATA_FILE))
 
 
 def delete_candidate(store: Store, name: str) -> int:

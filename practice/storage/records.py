@@ -9,11 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Literal, Protocol, get_args
+from typing import TYPE_CHECKING, Literal, Protocol, get_args
 
-from practice.scoring.coverage import KeyPointResult, Score
 from practice.scoring.delivery import Delivery
 from practice.transcript import Transcript
+
+if TYPE_CHECKING:  # the scorer's module loads numpy and its models' code, which the login form does without
+    from practice.scoring.coverage import KeyPointResult, Score
 
 MAX_NAME_LENGTH = 100
 

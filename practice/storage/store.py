@@ -27,14 +27,13 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 
-from practice.scoring.coverage import Score
 from practice.scoring.delivery import Delivery
 from practice.storage import codec, owndata
 from practice.storage.errors import NotFoundError, StorageError
@@ -63,6 +62,9 @@ from practice.storage.schema import (
     sessions_table,
 )
 from practice.transcript import Transcript
+
+if TYPE_CHECKING:
+    from practice.scoring.coverage import Score
 
 DATABASE_URL_ENV_VAR = "PRACTICE_DATABASE_URL"
 DATA_DIR_ENV_VAR = "PRACTICE_DATA_DIR"
