@@ -21,12 +21,14 @@ from practice.scoring.coverage import CoverageScorer, EmptyAnswerError
 from practice.speech_in import (
     DEFAULT_LIMITS,
     AudioLimits,
+    ProgressCallback,
     Transcriber,
     TranscriptionError,
     audio_format,
     default_transcriber,
 )
 from practice.storage import AnswerMode, Attempt, Store
+from practice.transcript import Transcript
 
 log = logging.getLogger(__name__)
 
@@ -229,6 +231,7 @@ def answer(
     transcriber: Transcriber | None = None,
     limits: AudioLimits = DEFAULT_LIMITS,
     on_stage: Callable[[Stage], None] | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> Outcome:
     """Save the answer (`save`), then transcribe and score it (`judge`). StorageError means nothing was
     saved: keep the input. RefusedRecordingError as for `save`."""
@@ -242,6 +245,7 @@ def answer(
         transcriber=transcriber,
         limits=limits,
         on_stage=on_stage,
+        on_progress=on_progress,
     )
     plan.update(outcome.attempt)
     return outcome
@@ -289,11 +293,13 @@ def judge(
     transcriber: Transcriber | None = None,
     limits: AudioLimits = DEFAULT_LIMITS,
     on_stage: Callable[[Stage], None] | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> Outcome:
     """Transcribe (once: a saved transcript is reused) and score a saved attempt; also re-scores failures.
 
     `on_stage` is told as each stage begins ("transcribing" only when there is audio to transcribe), so a
-    page can say what is happening while it waits.
+    page can say what is happening while it waits; `on_progress`, while transcribing, how much of the
+    recording Whisper has done (`Transcriber.transcribe`).
     """
     stage = on_stage or (lambda _stage: None)
     transcript = attempt.transcript
@@ -303,7 +309,7 @@ def judge(
             if audio is None:
                 saved = store.audio(attempt.id)
                 audio = saved[0] if saved else b""
-            transcript = (transcriber or default_transcriber()).transcribe(audio, limits=limits)
+            transcript = _transcribe(transcriber or default_transcriber(), audio, limits, on_progress)
             attempt = store.set_transcript(attempt.id, transcript)
         stage("scoring")
         if transcript is not None:
@@ -318,6 +324,15 @@ def judge(
         return Outcome(store.set_failed(attempt.id, reason), None, reason)
     saved_attempt = store.set_result(attempt.id, assessment.score, delivery=assessment.delivery)
     return Outcome(saved_attempt, assessment)
+
+
+def _transcribe(
+    transcriber: Transcriber, audio: bytes, limits: AudioLimits, on_progress: ProgressCallback | None
+) -> Transcript:
+    if on_progress is not None and isinstance(transcriber, Transcriber):
+        return transcriber.transcribe(audio, limits=limits, on_progress=on_progress)
+    # Another recogniser (a test's stand-in) is asked only for the words.
+    return transcriber.transcribe(audio, limits=limits)
 
 
 class CorrectionError(ValueError):

@@ -12,6 +12,7 @@ import os
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -297,6 +298,27 @@ def resolve_model(name: str | None = None) -> str:
     return name
 
 
+@dataclass(frozen=True)
+class TranscriptionProgress:
+    """How far Whisper has got: it writes a recording's words in order, a stretch at a time, so the end of
+    the last stretch written is how much of the recording is done."""
+
+    seconds: float  # of the recording transcribed
+    duration: float  # the recording's length in seconds
+    again: bool = False  # a second pass, without the filler prompt (see Transcriber.transcribe)
+
+    @property
+    def percent(self) -> int:
+        """0-100, rounded down: 100 only once the pass is over."""
+        if self.duration <= 0:
+            return 100
+        share = round(100 * self.seconds / self.duration, 6)  # 100 * 44.8125625 / 44.8125625 is 99.999...
+        return max(0, min(100, int(share)))
+
+
+ProgressCallback = Callable[[TranscriptionProgress], None]
+
+
 class Transcriber:
     """One Whisper model; thread-safe (CTranslate2 queues concurrent calls), so share one per process."""
 
@@ -340,24 +362,37 @@ class Transcriber:
         audio: bytes | str | Path | np.ndarray,
         *,
         limits: AudioLimits = DEFAULT_LIMITS,
+        on_progress: ProgressCallback | None = None,
     ) -> Transcript:
-        """Words with times, or NoSpeechError when nothing was said."""
+        """Words with times, or NoSpeechError when nothing was said.
+
+        `on_progress` is told how much of the recording is transcribed: at the start, after each stretch
+        Whisper writes, and at the end of each pass (a second pass starts again from 0, marked `again`).
+        It runs on the caller's thread, between stretches; whatever it raises stops the transcription.
+        """
         samples = audio if isinstance(audio, np.ndarray) else decode(audio, limits)
-        transcript, speech_seconds = self._run(samples, prompt=self.filler_prompt)
+        transcript, speech_seconds = self._run(samples, prompt=self.filler_prompt, on_progress=on_progress)
         if self.filler_prompt and (
             _looks_looped(transcript, speech_seconds) or _skipped_speech(transcript, samples)
         ):
             # The filler prompt now and then sends Whisper into a loop ("Word. Word. Word. ...") or
             # makes it skip part of the answer; the same audio without it does neither, at the cost of
             # some fillers.
-            transcript, _ = self._run(samples, prompt=False)
+            transcript, _ = self._run(samples, prompt=False, on_progress=on_progress, again=True)
         if transcript.is_empty or _is_hallucination(transcript):
             raise NoSpeechError(
                 "No speech was heard in the recording: check the microphone and answer again."
             )
         return transcript
 
-    def _run(self, samples: np.ndarray, *, prompt: bool) -> tuple[Transcript, float]:
+    def _run(
+        self,
+        samples: np.ndarray,
+        *,
+        prompt: bool,
+        on_progress: ProgressCallback | None = None,
+        again: bool = False,
+    ) -> tuple[Transcript, float]:
         segments, info = self._model.transcribe(
             samples,
             language="en",
@@ -367,14 +402,20 @@ class Transcriber:
             vad_parameters=VAD_PARAMETERS,
             initial_prompt=FILLER_PROMPT if prompt else None,
         )
-        words = tuple(
-            Word(w.word.strip(), float(w.start), float(w.end), float(w.probability))
-            for segment in segments
-            for w in (segment.words or ())
-            if w.word.strip()
-        )
+        duration = float(info.duration)
+        report = on_progress or (lambda _progress: None)
+        report(TranscriptionProgress(0.0, duration, again))
+        words: list[Word] = []
+        for segment in segments:  # lazy: Whisper writes each stretch as it is asked for the next
+            words.extend(
+                Word(w.word.strip(), float(w.start), float(w.end), float(w.probability))
+                for w in (segment.words or ())
+                if w.word.strip()
+            )
+            report(TranscriptionProgress(float(segment.end), duration, again))
+        report(TranscriptionProgress(duration, duration, again))  # the rest was silence
         speech = float(info.duration_after_vad or info.duration)
-        return Transcript(words=words, duration=float(info.duration), model=self.name), speech
+        return Transcript(words=tuple(words), duration=duration, model=self.name), speech
 
 
 def _looks_looped(transcript: Transcript, speech_seconds: float) -> bool:

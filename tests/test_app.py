@@ -20,6 +20,7 @@ from practice.scoring.coverage import CoverageScorer
 from practice.storage import StorageError, open_store
 from tests.audio import encode, silence, tone
 from tests.conftest import BANK, OTHER_TRACK, FakeEmbedder, FakeTranscriber, write
+from tests.fake_whisper import FakeWhisperModel, whisper_with
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 30
@@ -751,3 +752,41 @@ def test_an_answer_saved_but_not_judged_is_judged_on_the_next_run(env, bank, mon
     assert not at.exception and at.metric[0].label == "Coverage" and at.button(key="try-again")
     with open_store() as store:
         assert [a.status for a in store.attempts()] == ["scored", "scored"]  # the same, not a third one
+
+
+# --- transcription shows how far it has got ---
+
+STRETCHES = [
+    (0.5, 1.0, "the model memorises noise"),
+    (1.0, 1.6, "in the training data"),
+]  # of a 2 s recording
+
+
+def whisper(monkeypatch, before_segment=None) -> FakeWhisperModel:
+    """The real Transcriber on a stand-in Whisper model, as the page's recogniser."""
+    model = FakeWhisperModel([STRETCHES], duration=2.0, before_segment=before_segment)
+    transcriber = whisper_with(monkeypatch, model)
+    monkeypatch.setattr(speech_in, "default_transcriber", lambda model=None, **_: transcriber)
+    return model
+
+
+def test_transcribing_shows_how_much_of_the_recording_is_done(env, bank, monkeypatch):
+    stopped: list[int] = []
+
+    def stop_on_the_second_stretch(i: int) -> None:  # the page as it stands while Whisper writes it
+        if i == 1 and not stopped:
+            stopped.append(i)
+            st.stop()
+
+    whisper(monkeypatch, stop_on_the_second_stretch)
+    at = record(start_practice(app(), topics=["generalisation"]))
+    (status,) = at.status
+    assert status.label == "Transcribing your recording… 50%" and status.state == "running"
+    assert "Transcribing your recording…" in [m.value for m in status.markdown]
+    at = at.run()  # the answer was saved: judged on the next run, to the end
+    assert not at.exception and at.metric[0].label == "Coverage"
+    with open_store() as store:
+        (saved,) = store.attempts()
+    assert (
+        saved.status == "scored" and saved.transcript.text == "the model memorises noise in the training data"
+    )

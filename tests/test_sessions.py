@@ -15,6 +15,7 @@ from practice.scoring.coverage import CoverageScorer
 from practice.storage import export_csv, export_markdown, open_store
 from tests.audio import encode, tone
 from tests.conftest import BANK, FakeEmbedder, FakeTranscriber, write
+from tests.fake_whisper import FakeWhisperModel, whisper_with
 
 WAV = encode(tone(2.0))  # real audio: a recording is kept as what it decodes as
 
@@ -451,3 +452,29 @@ def test_a_restored_plan_stops_on_an_answer_saved_but_not_judged(bank, store, sc
     sessions.save(store, plan, q1, text="held out data, used to tune hyperparameters")  # a retry cut short
     restored = sessions.restore(store, bank, sessions.link(plan))
     assert restored.current == "validation-set" and restored.tries["validation-set"][-1].status == "recorded"
+
+
+def test_judging_reports_how_much_of_the_recording_is_transcribed(bank, store, scorer, monkeypatch):
+    stretches = [(0.5, 1.0, "data held out"), (1.0, 1.6, "from training")]
+    whisper = whisper_with(monkeypatch, FakeWhisperModel([stretches], duration=2.0))
+    question = bank.get("validation-set")
+    plan = sessions.start(store, "Ada", [question])
+    reported: list[int] = []
+    outcome = sessions.answer(
+        store,
+        plan,
+        question,
+        audio=WAV,
+        scorer=scorer,
+        transcriber=whisper,
+        on_progress=lambda p: reported.append(p.percent),
+    )
+    assert reported == [0, 50, 80, 100] and outcome.attempt.status == "scored"
+    assert outcome.attempt.transcript.text == "data held out from training"
+    # another recogniser (a test's stand-in) gives only the words, and judging goes on as before
+    reported.clear()
+    heard = FakeTranscriber("data held out from training")
+    outcome = sessions.answer(
+        store, plan, question, audio=WAV, scorer=scorer, transcriber=heard, on_progress=reported.append
+    )
+    assert reported == [] and outcome.attempt.status == "scored"

@@ -14,6 +14,7 @@ from practice.speech_in import (
     NoSpeechError,
     Transcriber,
     TranscriptionError,
+    TranscriptionProgress,
     _looks_looped,
     _skipped_speech,
     decode,
@@ -23,6 +24,7 @@ from practice.speech_in import (
 from practice.speech_out import synthesize
 from practice.transcript import Transcript, Word
 from tests.audio import encode, noise, silence, tone, wav_samples
+from tests.fake_whisper import FakeWhisperModel, whisper_with
 
 ANSWER = (
     "Dropout randomly switches off a fraction of the neurons during training, so the network cannot "
@@ -119,6 +121,94 @@ def test_whisper_loops_are_recognised_but_hesitation_is_not():
     assert _looks_looped(timed("a " * 60), 10.0)  # 6 words a second
     assert not _looks_looped(timed("um um um um um um um um um so dropout zeroes units"), 30.0)
     assert not _looks_looped(timed("very very very good " + "idea " * 6), 30.0)
+
+
+# ------------------------------------------------------------- progress, with a stand-in Whisper model
+
+THIRTY_SECONDS = np.zeros(30 * 16_000, np.float32)
+STRETCHES = [
+    (0.4, 10.0, "dropout switches off"),
+    (10.0, 20.0, "a fraction of units"),
+    (20.0, 27.0, "at random"),
+]
+
+
+def test_progress_is_the_share_of_the_recording_written_so_far_reported_as_whisper_goes(monkeypatch):
+    model = FakeWhisperModel([STRETCHES], duration=30.0)
+    transcriber = whisper_with(monkeypatch, model)
+    transcript = transcriber.transcribe(
+        THIRTY_SECONDS, on_progress=lambda p: model.events.append((p.percent, p.again))
+    )
+    # reported between stretches, before Whisper writes the next one: the page shows it while it waits
+    assert model.events == [
+        "transcribe",
+        (0, False),
+        ("segment", 0),
+        (33, False),
+        ("segment", 1),
+        (66, False),
+        ("segment", 2),
+        (90, False),
+        (100, False),  # the rest is silence
+    ]
+    assert transcript.text == "dropout switches off a fraction of units at random"
+    assert transcript.words[3].start == 10.0 and transcript.duration == 30.0
+
+
+def test_a_second_pass_reports_its_progress_again_from_the_start(monkeypatch):
+    looped = [(0.0, 5.0, "word " * 12)]  # the filler prompt sent Whisper into a loop: a pass without it
+    model = FakeWhisperModel([looped, STRETCHES], duration=30.0)
+    reported: list[tuple[int, bool]] = []
+    transcript = whisper_with(monkeypatch, model, filler_prompt=True).transcribe(
+        THIRTY_SECONDS, on_progress=lambda p: reported.append((p.percent, p.again))
+    )
+    assert reported == [
+        (0, False),
+        (16, False),
+        (100, False),
+        (0, True),
+        (33, True),
+        (66, True),
+        (90, True),
+        (100, True),
+    ]
+    assert transcript.text.startswith("dropout")
+
+
+def test_a_progress_callback_that_raises_stops_the_transcription(monkeypatch):
+    class Stopped(Exception):
+        pass
+
+    def stop_at_a_third(progress: TranscriptionProgress) -> None:
+        if progress.percent >= 33:
+            raise Stopped
+
+    model = FakeWhisperModel([STRETCHES], duration=30.0)
+    with pytest.raises(Stopped):
+        whisper_with(monkeypatch, model).transcribe(THIRTY_SECONDS, on_progress=stop_at_a_third)
+    assert model.events == ["transcribe", ("segment", 0)]  # Whisper was not asked for the rest
+
+
+def test_transcription_without_a_progress_callback_is_unchanged(monkeypatch):
+    model = FakeWhisperModel([STRETCHES], duration=30.0)
+    transcript = whisper_with(monkeypatch, model).transcribe(THIRTY_SECONDS)
+    assert transcript.text == "dropout switches off a fraction of units at random"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "duration", "percent"),
+    [
+        (0.0, 30.0, 0),
+        (14.9, 30.0, 49),
+        (29.9, 30.0, 99),
+        (30.0, 30.0, 100),
+        (44.8125625, 44.8125625, 100),
+        (30.4, 30.0, 100),
+        (0.0, 0.0, 100),
+    ],
+)
+def test_progress_percent_is_rounded_down_and_bounded(seconds, duration, percent):
+    assert TranscriptionProgress(seconds, duration).percent == percent
 
 
 # ------------------------------------------------------------------------------- with the real models

@@ -10,7 +10,7 @@ from practice import models, sessions
 from practice.bank import LEVELS, Question
 from practice.markdown import escape_markdown
 from practice.scoring.structure import StructureReport
-from practice.speech_in import AudioLimits, RefusedRecordingError
+from practice.speech_in import AudioLimits, RefusedRecordingError, TranscriptionProgress
 from practice.storage import Attempt, Role, StorageError, access
 from views import login, widgets
 
@@ -405,6 +405,14 @@ def judge_saved(
         status.update(label=STAGES[name])
         st.write(STAGES[name])
 
+    shown: list[tuple[bool, int]] = []
+
+    def transcribed(progress: TranscriptionProgress) -> None:
+        if shown and shown[-1] == (progress.again, progress.percent):
+            return
+        shown.append((progress.again, progress.percent))
+        status.update(label=transcribing_label(progress))
+
     outcome = sessions.judge(
         store,
         attempt,
@@ -414,9 +422,15 @@ def judge_saved(
         transcriber=widgets.transcriber(model),
         limits=limits,
         on_stage=stage,
+        on_progress=transcribed,
     )
     plan.update(outcome.attempt)
     return outcome
+
+
+def transcribing_label(progress: TranscriptionProgress) -> str:
+    again = " again" if progress.again else ""  # Whisper lost its place: a second pass, from the start
+    return f"Transcribing your recording{again}… {progress.percent}%"
 
 
 def summary(plan: sessions.Plan) -> None:
