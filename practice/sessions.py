@@ -219,6 +219,18 @@ class Outcome:
 Stage = Literal["transcribing", "scoring"]
 
 
+@dataclass(frozen=True)
+class Submission:
+    """An answer sent but not saved yet: typed text, or a recording or upload (`audio`), from one round of
+    a question on the page (its recorder, uploader and form). Saving an answer ends the round, so a copy
+    of the submission that turns up later (a second click) belongs to a round that is over."""
+
+    round: str
+    mode: AnswerMode
+    text: str | None = None
+    audio: bytes | None = None
+
+
 def answer(
     store: Store,
     plan: Plan,

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import streamlit as st
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 from streamlit.testing.v1 import AppTest
 
 import practice.scoring as scoring
@@ -150,7 +152,7 @@ def test_a_failed_save_keeps_the_answer_for_a_retry(env, bank, monkeypatch):
     )
     at = type_answer(at, "data held out from training")
     assert "the disk is full" in at.error[0].value and "kept here" in at.error[0].value
-    assert at.session_state["pending"]["text"] == "data held out from training"
+    assert at.session_state["pending"].text == "data held out from training"
     monkeypatch.setattr(storage.Store, "add_attempt", real)
     at = click(at, "Retry saving")
     assert not at.exception and at.metric[0].label == "Coverage"
@@ -754,7 +756,7 @@ def test_an_answer_saved_but_not_judged_is_judged_on_the_next_run(env, bank, mon
         assert [a.status for a in store.attempts()] == ["scored", "scored"]  # the same, not a third one
 
 
-# --- transcription shows how far it has got ---
+# --- transcription shows how far it has got; an answer is saved once, whatever cuts the run short ---
 
 STRETCHES = [
     (0.5, 1.0, "the model memorises noise"),
@@ -790,3 +792,58 @@ def test_transcribing_shows_how_much_of_the_recording_is_done(env, bank, monkeyp
     assert (
         saved.status == "scored" and saved.transcript.text == "the model memorises noise in the training data"
     )
+
+
+def widget_states_after_clicking(at: AppTest, key: str):
+    """What the browser sends when the button `key`, as the page last drew it, is clicked."""
+    at.button(key=key).click()
+    return at._tree.get_widget_states()
+
+
+def arrives(widget_states) -> None:
+    """A click from the browser arriving while the page runs: Streamlit stops the run at its next call."""
+    ctx = get_script_run_ctx()
+    ctx.script_requests.request_rerun(
+        RerunData(
+            query_string=ctx.query_string, widget_states=widget_states, page_script_hash=ctx.page_script_hash
+        )
+    )
+
+
+@pytest.mark.parametrize("when", ["before it is saved", "once it is saved", "while it is transcribed"])
+def test_submit_clicked_again_while_the_answer_is_judged_saves_it_once(env, bank, monkeypatch, when):
+    at = start_practice(app(), topics=["generalisation"])
+    at.audio_input[0].set_value(("answer.wav", ANSWER_WAV, "audio/wav"))
+    at = at.run()
+    second_click = widget_states_after_clicking(at, "answer-submit")
+    clicked: list[str] = []
+
+    def click_again() -> None:
+        if not clicked:
+            clicked.append(when)
+            arrives(second_click)
+            st.session_state.get("fresh")  # a Streamlit call: where the run stops for the click
+
+    real_save = sessions.save
+
+    def save(*args, **kwargs):
+        if when == "before it is saved":
+            click_again()
+        attempt = real_save(*args, **kwargs)
+        if when == "once it is saved":
+            click_again()
+        return attempt
+
+    monkeypatch.setattr(sessions, "save", save)
+    whisper(monkeypatch, lambda _i: click_again() if when == "while it is transcribed" else None)
+    at = at.run()  # the first click
+    assert clicked == [when]
+    assert not at.exception and at.metric[0].label == "Coverage"
+    with open_store() as store:
+        (saved,) = store.attempts()
+    assert saved.status == "scored" and store.audio(saved.id)[0] == ANSWER_WAV
+    at = at.button(key="try-again").click().run()  # a new round: nothing left over from the last one
+    assert not at.exception and at.audio_input[0].value is None
+    assert not [b for b in at.button if b.key == "answer-submit"]
+    with open_store() as store:
+        assert [a.id for a in store.attempts()] == [saved.id]

@@ -162,6 +162,10 @@ def answer(plan: sessions.Plan, question: Question, latest: Attempt | None) -> N
     """Record (listen back, then submit or discard), upload or type an answer; then judge it."""
     # A refused or discarded recording was not saved: a fresh recorder and uploader replace it.
     round_key = f"{plan.session_id}-{plan.position}-{len(plan.tries.get(question.id, []))}-{state['fresh']}"
+    submission: sessions.Submission | None = state.get("pending")
+    if submission is not None and submission.round != round_key:  # a late copy of an answer already saved
+        del state["pending"]
+        submission = None
     if refused := state.pop("refused", None):
         st.error(escape_markdown(refused))
     elif latest is not None and latest.status == "failed":
@@ -184,7 +188,7 @@ def answer(plan: sessions.Plan, question: Question, latest: Attempt | None) -> N
     with typed, st.form(f"typed-{round_key}"):
         text = st.text_area("Type your answer", height=150, key=f"typed-text-{round_key}")
         typed_sent = st.form_submit_button("Submit answer", key=f"typed-submit-{round_key}")
-    if (recording is not None or uploaded is not None) and "pending" not in state:
+    if (recording is not None or uploaded is not None) and submission is None:
         st.caption("Listen back with the player above; then submit it, or discard it and record again.")
         send, discard = st.columns(2)
         send.button(
@@ -198,28 +202,24 @@ def answer(plan: sessions.Plan, question: Question, latest: Attempt | None) -> N
         discard.button("Discard it", key="answer-discard", on_click=discard_recording, width="stretch")
     st.button("Skip", key="skip", on_click=skip, args=(plan,), help="On to the next question, unanswered.")
 
-    submission = state.get("pending")
     if submission is None and typed_sent:
         if not text.strip():
             st.error("The answer is empty: type something, or record it instead.")
             return
-        submission = {"text": text, "mode": "typed"}
+        submission = sessions.Submission(round_key, "typed", text=text)
     if submission is not None:
         judge(plan, question, submission)
 
 
 def submit_recording(round_key: str) -> None:
-    """The recording (or, with none, the upload) becomes the answer to judge on this run, once: a second
-    click while it is judged is not a second answer."""
-    if state.get("submitted") == round_key:
-        return
-    state["submitted"] = round_key
+    """The recording (or, with none, the upload) becomes this round's answer, judged on this run. A second
+    click sends the same answer of the same round: saved once (see judge)."""
     recording, uploaded = state.get(f"rec-{round_key}"), state.get(f"up-{round_key}")
     # The browser's claimed type is not used: the recording is kept as what it decodes as.
     if recording is not None:
-        state["pending"] = {"audio": recording.getvalue(), "mode": "audio"}
+        state["pending"] = sessions.Submission(round_key, "audio", audio=recording.getvalue())
     elif uploaded is not None:
-        state["pending"] = {"audio": uploaded.getvalue(), "mode": "upload"}
+        state["pending"] = sessions.Submission(round_key, "upload", audio=uploaded.getvalue())
 
 
 def discard_recording() -> None:
@@ -333,10 +333,13 @@ STAGES: dict[str, str] = {
 }
 
 
-def judge(plan: sessions.Plan, question: Question, submission: dict[str, Any]) -> None:
+def judge(plan: sessions.Plan, question: Question, submission: sessions.Submission) -> None:
     """Save first, then judge, each stage shown; if saving fails keep the answer in memory and offer a
-    retry, so nothing is lost."""
-    state.pop("pending", None)  # taken: a rerun that interrupts judging must not save it twice
+    retry, so nothing is lost.
+
+    A click or a reload can cut this run short wherever it calls Streamlit (session state included). The
+    answer stays pending until it is saved, so a run cut short before then saves it on the next; saving it
+    ends its round, so a copy left pending is stale (see answer) and an answer is never saved twice."""
     limits = state.get("limits", AudioLimits())
     with st.status("Saving your answer…", expanded=True) as status:
         try:
@@ -344,18 +347,19 @@ def judge(plan: sessions.Plan, question: Question, submission: dict[str, Any]) -
                 store,
                 plan,
                 question,
-                text=submission.get("text"),
-                audio=submission.get("audio"),
-                mode=submission["mode"],
+                text=submission.text,
+                audio=submission.audio,
+                mode=submission.mode,
                 limits=limits,
             )
         except RefusedRecordingError as exc:  # not audio, or over the limit: nothing was saved
+            state.pop("pending", None)
             state["refused"] = str(exc)
             state["fresh"] += 1
             status.update(label="The recording was not saved.", state="error", expanded=False)
             attempt = None
         except StorageError as exc:
-            state["pending"] = submission
+            state["pending"] = submission  # a typed answer too, for Retry saving
             status.update(label="Your answer could not be saved.", state="error")
             st.error(
                 f"{escape_markdown(widgets.error_text(exc))} Your answer is kept here until it is saved."
@@ -363,8 +367,9 @@ def judge(plan: sessions.Plan, question: Question, submission: dict[str, Any]) -
             st.button("Retry saving", type="primary", key="retry-saving")
             return
         if attempt is not None:
+            state.pop("pending", None)
             st.write("✓ Saved.")
-            outcome = judge_saved(plan, question, attempt, submission.get("audio"), limits, status)
+            outcome = judge_saved(plan, question, attempt, submission.audio, limits, status)
             if outcome.error is None:
                 state.pop("retry", None)
             status.update(label="Done.", state="complete", expanded=False)
