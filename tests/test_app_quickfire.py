@@ -8,11 +8,13 @@ from datetime import timedelta
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from practice import quickfire
+from practice import quickfire, sessions
+from practice.bank import load_bank
 from practice.storage import open_store
 from tests.conftest import write
 from tests.test_app import ANSWER_WAV, HOSTILE, app, env  # noqa: F401 (env: a fixture)
 
+DROPOUT_ANSWER = "it switches off random neurons in training"  # one of its two points
 QUICK = """track: quick
 title: Quick
 questions:
@@ -183,3 +185,17 @@ def test_question_text_is_escaped(quick, tmp_path):
     write(tmp_path / "bank" / "quick.yaml", QUICK.replace("What does dropout do?", f"Dropout {HOSTILE}?"))
     at = start(page(), level="basic", count=1)
     assert "<b>" not in at.subheader[0].value and "\\*stars\\*" in at.subheader[0].value
+
+
+def test_an_answer_saved_but_not_judged_is_judged_on_the_next_run(quick):
+    """A click or reload that cut judging short: the saved answer is judged, not asked for again."""
+    at = start(page(), level="basic", count=1)
+    round_ = game(at)
+    with open_store() as store:
+        sessions.save(store, round_.plan, load_bank(None).get("dropout"), text=DROPOUT_ANSWER, mode="typed")
+    at = at.run()
+    assert not at.exception and at.title[0].value == "Quick-fire result"
+    assert at.metric[0].value == "50/100"
+    with open_store() as store:
+        (saved,) = store.attempts()
+    assert saved.status == "scored"

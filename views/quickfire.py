@@ -12,7 +12,7 @@ from practice import models, quickfire, sessions
 from practice.bank import Question
 from practice.markdown import escape_markdown
 from practice.speech_in import AudioLimits, RefusedRecordingError
-from practice.storage import Role, StorageError
+from practice.storage import Attempt, Role, StorageError
 from views import login, widgets
 
 bank, store = widgets.open_bank_and_store()
@@ -130,6 +130,11 @@ def ask(game: quickfire.Round) -> None:
     skip.button("Skip", key="qf-skip", on_click=game.skip, width="stretch")
     end.button("End the round", key="qf-end", on_click=game.end, width="stretch")
 
+    latest = plan.tries.get(question.id, [None])[-1]
+    if latest is not None and latest.status == "recorded":  # saved, but a click or reload cut judging short
+        with st.status("Your last answer was saved; judging it now…", expanded=True) as status:
+            judge_saved(game, question, latest, None, status)
+        st.rerun()
     submission = state.pop("qf-pending", None)
     if submission is None and typed_sent:
         if not text.strip():
@@ -151,7 +156,6 @@ def submit(round_key: str) -> None:
 
 def judge(game: quickfire.Round, question: Question, submission: dict[str, Any]) -> None:
     """Saved first, then judged with the same models as Practice; on to the next question once scored."""
-    answered_at = now()  # the clock stops at the click, not after transcription
     with st.status("Saving your answer…", expanded=True) as status:
         try:
             attempt = sessions.save(
@@ -168,31 +172,39 @@ def judge(game: quickfire.Round, question: Question, submission: dict[str, Any])
             state["qf-fresh"] = state.get("qf-fresh", 0) + 1
             status.update(label="The answer was not saved.", state="error", expanded=False)
             st.rerun()
-        model = widgets.whisper_model()
-        progress = models.progress(model)
-        if not progress.ready and progress.error is None:
-            status.update(label=f"Loading {progress.loading or 'the models'} (only after the app starts)…")
-            progress = models.wait(model)
-        if progress.error:  # the answer stays saved, to be scored again from the Review page
-            game.plan.update(store.set_failed(attempt.id, progress.error))
-            state["qf-problem"] = progress.error
-            st.rerun()
-        status.update(label="Scoring your answer…")
-        outcome = sessions.judge(
-            store,
-            attempt,
-            question,
-            audio=submission.get("audio"),
-            scorer=widgets.scorer(),
-            transcriber=widgets.transcriber(model),
-            limits=LIMITS,
-        )
-        game.plan.update(outcome.attempt)
-        if outcome.error is not None:  # e.g. nothing heard: saved, and the question stays to answer again
-            state["qf-problem"] = f"{outcome.error} Your answer was saved; answer again."
-        game.answered(outcome.attempt, answered_at)
-        status.update(label="Done.", state="complete", expanded=False)
+        judge_saved(game, question, attempt, submission.get("audio"), status)
     st.rerun()
+
+
+def judge_saved(
+    game: quickfire.Round, question: Question, attempt: Attempt, audio: bytes | None, status: Any
+) -> None:
+    """Transcribe and score a saved answer, waiting for the models if they are still loading; its clock
+    stopped when it was saved, not after transcription."""
+    model = widgets.whisper_model()
+    progress = models.progress(model)
+    if not progress.ready and progress.error is None:
+        status.update(label=f"Loading {progress.loading or 'the models'} (only after the app starts)…")
+        progress = models.wait(model)
+    if progress.error:  # the answer stays saved, to be scored again from the Review page
+        game.plan.update(store.set_failed(attempt.id, progress.error))
+        state["qf-problem"] = progress.error
+        return
+    status.update(label="Scoring your answer…")
+    outcome = sessions.judge(
+        store,
+        attempt,
+        question,
+        audio=audio,
+        scorer=widgets.scorer(),
+        transcriber=widgets.transcriber(model),
+        limits=LIMITS,
+    )
+    game.plan.update(outcome.attempt)
+    if outcome.error is not None:  # e.g. nothing heard: saved, and the question stays to answer again
+        state["qf-problem"] = f"{outcome.error} Your answer was saved; answer again."
+    game.answered(outcome.attempt, attempt.created_at)
+    status.update(label="Done.", state="complete", expanded=False)
 
 
 def summary(game: quickfire.Round) -> None:
