@@ -22,13 +22,12 @@ from practice.speech_in import (
     DEFAULT_LIMITS,
     AudioLimits,
     ProgressCallback,
-    Transcriber,
+    Recogniser,
     TranscriptionError,
     audio_format,
     default_transcriber,
 )
 from practice.storage import AnswerMode, Attempt, Store
-from practice.transcript import Transcript
 
 log = logging.getLogger(__name__)
 
@@ -240,7 +239,7 @@ def answer(
     audio: bytes | None = None,
     mode: AnswerMode | None = None,
     scorer: CoverageScorer | None = None,
-    transcriber: Transcriber | None = None,
+    transcriber: Recogniser | None = None,
     limits: AudioLimits = DEFAULT_LIMITS,
     on_stage: Callable[[Stage], None] | None = None,
     on_progress: ProgressCallback | None = None,
@@ -302,7 +301,7 @@ def judge(
     *,
     audio: bytes | None = None,
     scorer: CoverageScorer | None = None,
-    transcriber: Transcriber | None = None,
+    transcriber: Recogniser | None = None,
     limits: AudioLimits = DEFAULT_LIMITS,
     on_stage: Callable[[Stage], None] | None = None,
     on_progress: ProgressCallback | None = None,
@@ -321,7 +320,8 @@ def judge(
             if audio is None:
                 saved = store.audio(attempt.id)
                 audio = saved[0] if saved else b""
-            transcript = _transcribe(transcriber or default_transcriber(), audio, limits, on_progress)
+            recogniser = transcriber or default_transcriber()
+            transcript = recogniser.transcribe(audio, limits=limits, on_progress=on_progress)
             attempt = store.set_transcript(attempt.id, transcript)
         stage("scoring")
         if transcript is not None:
@@ -336,15 +336,6 @@ def judge(
         return Outcome(store.set_failed(attempt.id, reason), None, reason)
     saved_attempt = store.set_result(attempt.id, assessment.score, delivery=assessment.delivery)
     return Outcome(saved_attempt, assessment)
-
-
-def _transcribe(
-    transcriber: Transcriber, audio: bytes, limits: AudioLimits, on_progress: ProgressCallback | None
-) -> Transcript:
-    if on_progress is not None and isinstance(transcriber, Transcriber):
-        return transcriber.transcribe(audio, limits=limits, on_progress=on_progress)
-    # Another recogniser (a test's stand-in) is asked only for the words.
-    return transcriber.transcribe(audio, limits=limits)
 
 
 class CorrectionError(ValueError):

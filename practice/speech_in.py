@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import av
 import numpy as np
@@ -317,6 +317,14 @@ class TranscriptionProgress:
 
 
 ProgressCallback = Callable[[TranscriptionProgress], None]
+
+
+class Recogniser(Protocol):
+    """What turns a saved recording into words for `practice.sessions`: a `Transcriber`, or a stand-in."""
+
+    def transcribe(
+        self, audio: bytes, *, limits: AudioLimits = ..., on_progress: ProgressCallback | None = None
+    ) -> Transcript: ...
 
 
 class Transcriber:

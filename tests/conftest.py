@@ -130,13 +130,14 @@ questions:
 
 
 class FakeTranscriber:
-    """Hears `text` (spaced 0.4 s a word from 0.5 s) whatever the audio; None hears nothing."""
+    """Hears `text` (spaced 0.4 s a word from 0.5 s) whatever the audio, all at once (so it tells
+    `on_progress` nothing); None hears nothing. A `practice.speech_in.Recogniser`."""
 
     def __init__(self, text: str | None):
         self.text = text
         self.calls = 0
 
-    def transcribe(self, audio, limits=None):
+    def transcribe(self, audio, limits=None, on_progress=None):
         self.calls += 1
         if self.text is None:
             raise NoSpeechError(

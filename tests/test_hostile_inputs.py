@@ -225,9 +225,9 @@ def flow(tmp_path):
 class DecodingTranscriber(FakeTranscriber):
     """Decodes and checks the recording as the real one does, then 'hears' the fixed text."""
 
-    def transcribe(self, audio, limits=speech_in.DEFAULT_LIMITS):
+    def transcribe(self, audio, limits=speech_in.DEFAULT_LIMITS, on_progress=None):
         speech_in.decode(audio, limits)
-        return super().transcribe(audio, limits)
+        return super().transcribe(audio, limits, on_progress)
 
 
 @pytest.mark.parametrize(
