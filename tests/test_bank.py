@@ -67,13 +67,18 @@ def test_shipped_quick_fire_questions_are_their_own_track(shipped):
     assert shipped.select(track="quick-fire") == quick
 
 
+def test_every_shipped_behavioural_question_has_examples(shipped):
+    missing = [q.id for q in shipped if q.kind == "behavioural" and q.examples is None]
+    assert not missing
+
+
 def test_shipped_examples_tell_one_story_plainly_and_polished(shipped):
     with_examples = [q for q in shipped if q.examples is not None]
-    assert {q.id for q in shipped.select(track="behavioural-ml-engineer")} <= {q.id for q in with_examples}
     for q in with_examples:
         assert q.kind == "behavioural", q.id
-        plain, strong = q.examples.plain, q.examples.strong
-        assert plain != strong and 25 <= len(words(plain)) <= 120 and 25 <= len(words(strong)) <= 120, q.id
+        plain, strong = len(words(q.examples.plain)), len(words(q.examples.strong))
+        # the plain telling is the short, flat one; the strong one is a full spoken STAR answer
+        assert 25 <= plain < strong <= 180, (q.id, plain, strong)
 
 
 def test_shipped_key_points_are_distinct_within_a_question(shipped):
