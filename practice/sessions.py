@@ -24,6 +24,7 @@ from practice.speech_in import (
     ProgressCallback,
     Recogniser,
     TranscriptionError,
+    TranscriptionProgress,
     audio_format,
     default_transcriber,
 )
@@ -216,6 +217,30 @@ class Outcome:
 
 
 Stage = Literal["transcribing", "scoring"]
+STAGE_LABELS: dict[Stage, str] = {
+    "transcribing": "Transcribing your recording…",
+    "scoring": "Scoring your answer against the key points…",
+}
+
+
+def transcribing_label(progress: TranscriptionProgress) -> str:
+    """The transcribing stage's label with how much is done: 'Transcribing your recording… 45%'."""
+    again = " again" if progress.again else ""  # Whisper lost its place: a second pass, from the start
+    return f"Transcribing your recording{again}… {progress.percent}%"
+
+
+def show_progress(show: Callable[[str], None]) -> ProgressCallback:
+    """An `on_progress` for `judge` that calls `show` with the transcribing stage's label each time it
+    changes: Whisper reports every stretch it writes, many of them within the same percent."""
+    last = [""]
+
+    def report(progress: TranscriptionProgress) -> None:
+        label = transcribing_label(progress)
+        if label != last[0]:
+            last[0] = label
+            show(label)
+
+    return report
 
 
 @dataclass(frozen=True)

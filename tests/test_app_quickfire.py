@@ -6,13 +6,22 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from practice import quickfire, sessions
+from practice import quickfire, sessions, storage
 from practice.bank import load_bank
-from practice.storage import open_store
+from practice.storage import StorageError, open_store
 from tests.conftest import write
-from tests.test_app import ANSWER_WAV, HOSTILE, app, env  # noqa: F401 (env: a fixture)
+from tests.test_app import (  # noqa: F401 (env: a fixture)
+    ANSWER_WAV,
+    HOSTILE,
+    app,
+    arrives,
+    env,
+    whisper,
+    widget_states_after_clicking,
+)
 
 DROPOUT_ANSWER = "it switches off random neurons in training"  # one of its two points
 QUICK = """track: quick
@@ -72,6 +81,12 @@ def type_answer(at: AppTest, text: str) -> AppTest:
     return at.button(key=f"qf-typed-submit-{round_key(at)}").click().run()
 
 
+def record(at: AppTest) -> AppTest:
+    """Record an answer to the current question: the page offers it to submit (qf-submit)."""
+    at.audio_input(key=f"qf-rec-{round_key(at)}").set_value(("answer.wav", ANSWER_WAV, "audio/wav"))
+    return at.run()
+
+
 def round_key(at: AppTest) -> str:
     plan = game(at).plan
     tries = len(plan.tries.get(plan.current, []))
@@ -119,8 +134,7 @@ def test_a_round_reads_each_question_times_it_and_ends_with_one_score(quick):
 
 def test_a_recorded_answer_is_transcribed_and_scored_like_practice(quick):
     at = start(page(), level="basic", count=1)
-    at.audio_input(key=f"qf-rec-{round_key(at)}").set_value(("answer.wav", ANSWER_WAV, "audio/wav"))
-    at = at.run().button(key="qf-submit").click().run()
+    at = record(at).button(key="qf-submit").click().run()
     assert not at.exception and at.metric[0].label == "Round score"
     assert at.metric[0].value == "50/100"
     assert quick.calls == 1
@@ -133,8 +147,7 @@ def test_a_recorded_answer_is_transcribed_and_scored_like_practice(quick):
 def test_nothing_heard_keeps_the_question_to_answer_again(quick):
     quick.text = None
     at = start(page(), level="basic", count=1)
-    at.audio_input(key=f"qf-rec-{round_key(at)}").set_value(("answer.wav", ANSWER_WAV, "audio/wav"))
-    at = at.run().button(key="qf-submit").click().run()
+    at = record(at).button(key="qf-submit").click().run()
     assert not at.exception
     assert "No speech was heard" in at.warning[0].value and game(at).current == "dropout"
 
@@ -187,6 +200,27 @@ def test_question_text_is_escaped(quick, tmp_path):
     assert "<b>" not in at.subheader[0].value and "\\*stars\\*" in at.subheader[0].value
 
 
+def test_a_failed_save_keeps_the_recording_for_a_retry(quick, monkeypatch):
+    at = record(start(page(), level="basic", count=1))
+    real = storage.Store.add_attempt
+
+    def disk_full(*_args, **_kwargs):
+        raise StorageError("Could not save the attempt: the disk is full.")
+
+    monkeypatch.setattr(storage.Store, "add_attempt", disk_full)
+    at = at.button(key="qf-submit").click().run()
+    assert not at.exception
+    assert "the disk is full" in at.error[0].value and "kept here" in at.error[0].value
+    assert not [b for b in at.button if b.key == "qf-submit"]  # it is sent: Retry saving, not Submit
+    monkeypatch.setattr(storage.Store, "add_attempt", real)
+    at = at.button(key="qf-retry-saving").click().run()
+    assert not at.exception and at.metric[0].label == "Round score" and at.metric[0].value == "50/100"
+    with open_store() as store:
+        (saved,) = store.attempts()
+        assert store.audio(saved.id)[0] == ANSWER_WAV
+    assert "qf-pending" not in at.session_state
+
+
 def test_an_answer_saved_but_not_judged_is_judged_on_the_next_run(quick):
     """A click or reload that cut judging short: the saved answer is judged, not asked for again."""
     at = start(page(), level="basic", count=1)
@@ -199,3 +233,68 @@ def test_an_answer_saved_but_not_judged_is_judged_on_the_next_run(quick):
     with open_store() as store:
         (saved,) = store.attempts()
     assert saved.status == "scored"
+
+
+# --- transcription shows how far it has got; an answer is saved once, whatever cuts the run short ---
+
+
+def test_transcribing_shows_how_much_of_the_recording_is_done(quick, monkeypatch):
+    stopped: list[int] = []
+
+    def stop_on_the_second_stretch(i: int) -> None:  # the page as it stands while Whisper writes it
+        if i == 1 and not stopped:
+            stopped.append(i)
+            st.stop()
+
+    whisper(monkeypatch, stop_on_the_second_stretch)
+    at = record(start(page(), level="basic", count=1)).button(key="qf-submit").click().run()
+    (status,) = at.status
+    assert status.label == "Transcribing your recording… 50%" and status.state == "running"
+    at = at.run()  # the answer was saved: judged on the next run, to the end
+    assert not at.exception and at.metric[0].label == "Round score"
+    with open_store() as store:
+        (saved,) = store.attempts()
+    assert (
+        saved.status == "scored" and saved.transcript.text == "the model memorises noise in the training data"
+    )
+
+
+@pytest.mark.parametrize("when", ["before it is saved", "once it is saved", "while it is transcribed"])
+def test_submit_clicked_again_while_the_answer_is_judged_saves_it_once(quick, monkeypatch, when):
+    at = record(start(page(), count=2))
+    first = game(at).current
+    second_click = widget_states_after_clicking(at, "qf-submit")
+    clicked: list[str] = []
+
+    def click_again() -> None:
+        if not clicked:
+            clicked.append(when)
+            arrives(second_click)
+            st.session_state.get("qf-fresh")  # a Streamlit call: where the run stops for the click
+
+    real_save = sessions.save
+
+    def save(*args, **kwargs):
+        if when == "before it is saved":
+            click_again()
+        attempt = real_save(*args, **kwargs)
+        if when == "once it is saved":
+            click_again()
+        return attempt
+
+    monkeypatch.setattr(sessions, "save", save)
+    whisper(monkeypatch, lambda _i: click_again() if when == "while it is transcribed" else None)
+    at = at.run()  # the first click
+    assert clicked == [when]
+    assert not at.exception and "Quick-fire 2 of 2" in at.caption[0].value
+    with open_store() as store:
+        (saved,) = store.attempts()
+        assert saved.question_id == first and saved.status == "scored"
+        assert store.audio(saved.id)[0] == ANSWER_WAV
+    # the next question starts afresh: the second click's copy of the answer is not offered or saved again
+    assert at.audio_input(key=f"qf-rec-{round_key(at)}").value is None
+    assert not [b for b in at.button if b.key == "qf-submit"]
+    at = at.button(key="qf-end").click().run()
+    assert not at.exception and at.metric[0].label == "Round score"
+    with open_store() as store:
+        assert [a.id for a in store.attempts()] == [saved.id]

@@ -20,6 +20,7 @@ models.preload(widgets.whisper_model())  # loading while the candidate chooses, 
 user = login.current_user()
 state = st.session_state
 ROUND = "qf-round"
+PENDING = "qf-pending"  # an answer sent and not saved yet (sessions.Submission)
 # A quick-fire answer is a sentence or two: a recording over two minutes is not one.
 LIMITS = AudioLimits(max_seconds=120)
 
@@ -113,6 +114,7 @@ def ask(game: quickfire.Round) -> None:
     st.subheader(escape_markdown(question.question))
     tries = len(plan.tries.get(question.id, []))
     round_key = f"{plan.session_id}-{plan.position}-{tries}-{state.get('qf-fresh', 0)}"
+    submission = widgets.pending_answer(PENDING, round_key)
     countdown(round_key, game.seconds_left(now()))
     if problem := state.pop("qf-problem", None):
         st.warning(escape_markdown(problem))
@@ -124,7 +126,7 @@ def ask(game: quickfire.Round) -> None:
     with typed, st.form(f"qf-typed-{round_key}"):
         text = st.text_area("Type your answer", height=100, key=f"qf-text-{round_key}")
         typed_sent = st.form_submit_button("Submit answer", key=f"qf-typed-submit-{round_key}")
-    if recording is not None:
+    if recording is not None and submission is None:
         st.button("Submit this answer", type="primary", key="qf-submit", on_click=submit, args=(round_key,))
     skip, end = st.columns(2)
     skip.button("Skip", key="qf-skip", on_click=game.skip, width="stretch")
@@ -135,44 +137,55 @@ def ask(game: quickfire.Round) -> None:
         with st.status("Your last answer was saved; judging it now…", expanded=True) as status:
             judge_saved(game, question, latest, None, status)
         st.rerun()
-    submission = state.pop("qf-pending", None)
     if submission is None and typed_sent:
         if not text.strip():
             st.error("The answer is empty: type something, or record it instead.")
             return
-        submission = {"text": text, "mode": "typed"}
+        submission = sessions.Submission(round_key, "typed", text=text)
     if submission is not None:
         judge(game, question, submission)
 
 
 def submit(round_key: str) -> None:
-    """The recording becomes the answer to judge on this run, once (a second click is not a second one)."""
-    if state.get("qf-submitted") == round_key:
-        return
-    state["qf-submitted"] = round_key
+    """The recording becomes this round's answer, judged on this run. A second click sends the same answer
+    of the same round: saved once (see judge)."""
     if (recording := state.get(f"qf-rec-{round_key}")) is not None:
-        state["qf-pending"] = {"audio": recording.getvalue(), "mode": "audio"}
+        state[PENDING] = sessions.Submission(round_key, "audio", audio=recording.getvalue())
 
 
-def judge(game: quickfire.Round, question: Question, submission: dict[str, Any]) -> None:
-    """Saved first, then judged with the same models as Practice; on to the next question once scored."""
+def judge(game: quickfire.Round, question: Question, submission: sessions.Submission) -> None:
+    """Saved first, then judged with the same models as Practice; on to the next question once scored.
+
+    A click or a reload can cut this run short wherever it calls Streamlit (session state included). The
+    answer stays pending until it is saved, so a run cut short before then saves it on the next; saving it
+    ends its round, so a copy left pending is dropped (widgets.pending_answer), never saved twice."""
     with st.status("Saving your answer…", expanded=True) as status:
         try:
             attempt = sessions.save(
                 store,
                 game.plan,
                 question,
-                text=submission.get("text"),
-                audio=submission.get("audio"),
-                mode=submission["mode"],
+                text=submission.text,
+                audio=submission.audio,
+                mode=submission.mode,
                 limits=LIMITS,
             )
-        except (RefusedRecordingError, StorageError) as exc:  # nothing was saved: answer again
+        except RefusedRecordingError as exc:  # not audio, or over the limit: nothing was saved
+            state.pop(PENDING, None)
             state["qf-problem"] = widgets.error_text(exc)
             state["qf-fresh"] = state.get("qf-fresh", 0) + 1
             status.update(label="The answer was not saved.", state="error", expanded=False)
             st.rerun()
-        judge_saved(game, question, attempt, submission.get("audio"), status)
+        except StorageError as exc:
+            state[PENDING] = submission  # a typed answer too, for Retry saving
+            status.update(label="Your answer could not be saved.", state="error")
+            st.error(
+                f"{escape_markdown(widgets.error_text(exc))} Your answer is kept here until it is saved."
+            )
+            st.button("Retry saving", type="primary", key="qf-retry-saving")
+            return
+        state.pop(PENDING, None)
+        judge_saved(game, question, attempt, submission.audio, status)
     st.rerun()
 
 
@@ -190,7 +203,10 @@ def judge_saved(
         game.plan.update(store.set_failed(attempt.id, progress.error))
         state["qf-problem"] = progress.error
         return
-    status.update(label="Scoring your answer…")
+
+    def show(label: str) -> None:
+        status.update(label=label)
+
     outcome = sessions.judge(
         store,
         attempt,
@@ -199,6 +215,8 @@ def judge_saved(
         scorer=widgets.scorer(),
         transcriber=widgets.transcriber(model),
         limits=LIMITS,
+        on_stage=lambda stage: show(sessions.STAGE_LABELS[stage]),
+        on_progress=sessions.show_progress(show),
     )
     game.plan.update(outcome.attempt)
     if outcome.error is not None:  # e.g. nothing heard: saved, and the question stays to answer again
