@@ -10,7 +10,7 @@ from practice import models, sessions
 from practice.bank import LEVELS, Question
 from practice.markdown import escape_markdown
 from practice.scoring.structure import StructureReport
-from practice.speech_in import AudioLimits, RefusedRecordingError, TranscriptionProgress
+from practice.speech_in import AudioLimits, RefusedRecordingError
 from practice.storage import Attempt, Role, StorageError, access
 from views import login, widgets
 
@@ -162,10 +162,7 @@ def answer(plan: sessions.Plan, question: Question, latest: Attempt | None) -> N
     """Record (listen back, then submit or discard), upload or type an answer; then judge it."""
     # A refused or discarded recording was not saved: a fresh recorder and uploader replace it.
     round_key = f"{plan.session_id}-{plan.position}-{len(plan.tries.get(question.id, []))}-{state['fresh']}"
-    submission: sessions.Submission | None = state.get("pending")
-    if submission is not None and submission.round != round_key:  # a late copy of an answer already saved
-        del state["pending"]
-        submission = None
+    submission = widgets.pending_answer("pending", round_key)
     if refused := state.pop("refused", None):
         st.error(escape_markdown(refused))
     elif latest is not None and latest.status == "failed":
@@ -327,12 +324,6 @@ def start_another() -> None:
     st.query_params.clear()
 
 
-STAGES: dict[str, str] = {
-    "transcribing": "Transcribing your recording…",
-    "scoring": "Scoring your answer against the key points…",
-}
-
-
 def judge(plan: sessions.Plan, question: Question, submission: sessions.Submission) -> None:
     """Save first, then judge, each stage shown; if saving fails keep the answer in memory and offer a
     retry, so nothing is lost.
@@ -407,16 +398,8 @@ def judge_saved(
         return sessions.Outcome(failed, None, progress.error)
 
     def stage(name: sessions.Stage) -> None:
-        status.update(label=STAGES[name])
-        st.write(STAGES[name])
-
-    shown: list[tuple[bool, int]] = []
-
-    def transcribed(progress: TranscriptionProgress) -> None:
-        if shown and shown[-1] == (progress.again, progress.percent):
-            return
-        shown.append((progress.again, progress.percent))
-        status.update(label=transcribing_label(progress))
+        status.update(label=sessions.STAGE_LABELS[name])
+        st.write(sessions.STAGE_LABELS[name])
 
     outcome = sessions.judge(
         store,
@@ -427,15 +410,10 @@ def judge_saved(
         transcriber=widgets.transcriber(model),
         limits=limits,
         on_stage=stage,
-        on_progress=transcribed,
+        on_progress=sessions.show_progress(lambda label: status.update(label=label)),
     )
     plan.update(outcome.attempt)
     return outcome
-
-
-def transcribing_label(progress: TranscriptionProgress) -> str:
-    again = " again" if progress.again else ""  # Whisper lost its place: a second pass, from the start
-    return f"Transcribing your recording{again}… {progress.percent}%"
 
 
 def summary(plan: sessions.Plan) -> None:
