@@ -58,9 +58,9 @@ SEMEVAL_SPLITS = {
 }
 CORPUS_NAMES = {"sciEntsBank": "SciEntsBank", "beetle": "Beetle"}
 FORMULA_ROW = "Evidence formula alone (the scorer before the judge)"
-SHIPPED_ROW = "Formula + the judge's veto (shipped default)"
+SHIPPED_ROW = "Formula + the judge's veto and support (shipped default)"
 FORMULA_AS_SHIPPED = "Evidence formula alone, at its eval/ threshold"
-JUDGE_AS_SHIPPED = "Formula + the judge's veto, at its eval/ threshold (as shipped)"
+JUDGE_AS_SHIPPED = "Formula + the judge's veto and support, at its eval/ threshold (as shipped)"
 # Published KPA-2021 track-1 test results (mAP strict / relaxed), as reported by the teams themselves.
 PUBLISHED_ARGKP = [
     (

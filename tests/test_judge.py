@@ -9,7 +9,7 @@ import pytest
 
 from practice.bank import KeyPoint, make_question
 from practice.scoring import CoverageScorer, ScoringConfig
-from practice.scoring.coverage import judged
+from practice.scoring.coverage import judged, support_windows
 from practice.scoring.judge import (
     JUDGE_DIR,
     LABELS,
@@ -93,7 +93,7 @@ def test_a_point_the_judge_reads_as_stated_nowhere_is_missed():
     assert judged(evidence, picked, probabilities, cfg, np.array([0.3]))[0].max() == 0.6
 
 
-def test_support_is_read_on_every_window_so_filler_cannot_move_it(fake_embedder, fake_judge):
+def test_filler_cannot_move_the_support(fake_embedder, fake_judge):
     cfg = replace(FAKE, judge_support=0.5, judge_support_window=12)
     scorer = CoverageScorer(fake_embedder, cfg, fake_judge)
     filler = "I think that is really important. It is something I have seen in many teams. "
@@ -121,12 +121,46 @@ def test_support_windows_cover_every_word_and_ignore_punctuation_and_repeats(fak
     typed = (
         "First, I split the data. Then I fit the scaler -- on the training split only; never on test rows!"
     )
-    windows = scorer.support_texts(typed)
-    assert [len(w.split()) for w in windows] == [12, 12, 12] and windows[0].startswith("first")
-    assert windows[-1].endswith("rows") and windows[1].startswith("data")
-    assert scorer.support_texts(as_spoken(typed)) == windows
-    assert scorer.support_texts(" ".join([typed] * 4)) == windows  # saying it again adds no window
-    assert scorer.support_texts("Short answer.") == ["short answer"]
+    windows, similarity = scorer.support_windows(QUESTION, typed)
+    assert all(len(w.split()) == 12 for w in windows) and windows[0].startswith("first")
+    assert windows[-1].endswith("rows") and similarity.shape == (3, len(windows))
+    covered = set().union(*(range(a, b) for a, b in support_windows(words(typed), 12, 4)))
+    assert covered == set(range(len(words(typed))))
+    assert scorer.support_windows(QUESTION, as_spoken(typed))[0] == windows
+    assert scorer.support_windows(QUESTION, " ".join([typed] * 4))[0] == windows  # saying it again adds none
+    assert scorer.support_windows(QUESTION, "Short answer.")[0] == ["short answer"]
+
+
+def test_words_said_before_an_answer_do_not_move_its_support_windows():
+    answer = words(
+        "I would fit the scaler on the training split only, because statistics from validation or test rows "
+        "would leak into training; then the same fitted scaler is applied to validation and test data, and "
+        "in cross validation the scaler sits inside a pipeline so each fold refits it on its training part"
+    )
+    alone = [answer[a:b] for a, b in support_windows(answer, 24, 4)]
+    assert 8 <= len(alone) <= 16  # about one start in four words, none more than eight apart
+    for before in range(1, 9):  # any number of words said first
+        padded = words("so to start with the weather was nice that week")[:before] + answer
+        shifted = [padded[a:b] for a, b in support_windows(padded, 24, 4)]
+        # every window that starts at or after the answer's first word-chosen start is read unchanged
+        assert all(w in shifted for w in alone[1:]), before
+
+
+def test_the_judge_reads_only_the_support_windows_nearest_each_credited_point(fake_embedder, fake_judge):
+    cfg = replace(FAKE, judge_support=0.5, judge_support_window=12, judge_support_stride=4)
+    filler = "we also talked about the office and the coffee and the weather that week. "
+    answer = filler * 3 + STATED + ". " + filler * 3
+    read = {}
+    for shortlist in (0, 2, 1000):  # 0: no support read
+        fake_judge.pairs.clear()
+        on = replace(cfg, judge_support_shortlist=shortlist, judge_support=0.5 if shortlist else 0.0)
+        scorer = CoverageScorer(fake_embedder, on, fake_judge)
+        statuses = [p.status for p in scorer.score(QUESTION, answer).key_points]
+        read[shortlist] = len(fake_judge.pairs)
+        assert statuses[:2] == ["covered", "covered"], shortlist  # the two points it states
+    windows = len(scorer.support_windows(QUESTION, answer)[0])
+    assert read[2] - read[0] == 2 * 2  # two windows for each of the two credited points
+    assert read[1000] - read[0] == 2 * windows
 
 
 def test_the_judge_reads_a_typed_answer_as_it_would_its_transcript():

@@ -26,13 +26,17 @@ round) is not evidence for it.
 A bi-encoder cannot tell "same topic" from "same claim", so for every point with some evidence, the few
 windows with the most evidence are read together with the point by the judge (`practice/scoring/judge.py`,
 a cross-encoder trained for this). A point it reads as contradicted in any of them is missed and reported
-as contradicted. Its probability that a window states the point can also move the evidence
-(`judge_weight`), which the defaults leave off.
+as contradicted. A point the evidence credits also needs the judge to read it as stated on one of the
+answer's windows nearest the point (`judge_support`), so an answer that only uses a point's words loses it.
+Its probability that a window states the point can also move the evidence (`judge_weight`), which the
+defaults leave off.
 """
 
 from __future__ import annotations
 
+import re
 import threading
+import zlib
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -116,14 +120,15 @@ class ScoringConfig:
     # made points with them.
     judge_contradiction: float = 0.93
     # A point the evidence credits keeps its credit only if the judge reads P(states) >= judge_support on
-    # a judge_support_window-word window of the answer's kept words, one every judge_support_stride words
-    # (all of them, not a shortlist; punctuation plays no part): a topic's vocabulary is not its claim.
-    # 0: no such condition. Off by default: held out on eval/, 0.6 cuts reversed points credited from
-    # 83% to about half and raises F1 and Spearman, but it makes scoring about 8x slower, and moving the
-    # windows by two words (words said before the answer) can cost an answer 15 points.
-    judge_support: float = 0.0
+    # one of the judge_support_shortlist windows of the answer nearest it (`support_windows`: 24 kept
+    # words, starting about every judge_support_stride words where the words themselves say, so words
+    # said before an answer do not move them): a topic's vocabulary is not its claim. Held out on eval/,
+    # this gate raised F1 and Spearman and cut the reversed points credited (bench/README.md); reading
+    # more windows credits more made points and more reversed ones, and costs one judge pass each.
+    judge_support: float = 0.5
     judge_support_window: int = 24
     judge_support_stride: int = 4
+    judge_support_shortlist: int = 8
 
     @classmethod
     def formula(cls, **changes: Any) -> ScoringConfig:
@@ -245,6 +250,15 @@ def shortlist(evidence: np.ndarray, cfg: ScoringConfig, valid: np.ndarray | None
     return picked & (evidence.max(axis=1, keepdims=True) >= floor) & np.isfinite(evidence)
 
 
+def support_shortlist(nearness: np.ndarray, cfg: ScoringConfig) -> np.ndarray:
+    """Per point and support window (points x windows): whether the judge reads it, the point's
+    judge_support_shortlist nearest windows."""
+    k = min(cfg.judge_support_shortlist, nearness.shape[1])
+    nearest = np.zeros(nearness.shape, dtype=bool)
+    np.put_along_axis(nearest, np.argsort(-nearness, axis=1, kind="stable")[:, :k], True, axis=1)
+    return nearest
+
+
 def judged(
     evidence: np.ndarray,
     picked: np.ndarray,
@@ -287,9 +301,38 @@ class _Prepared:
     bounds: np.ndarray  # word_spans as an (windows, 2) array
     span_negated: list[bool]
     span_reach: list[list[str]]  # a window's words and the NEGATION_REACH words before it
+    support_spans: list[tuple[int, int]]  # the windows the judge's support is read on, into words
 
 
-def _prepare(answer: str, sizes: tuple[int, ...]) -> _Prepared:
+def _word_hash(word: str) -> int:
+    """The same number for a word however it is typed or transcribed (case and punctuation ignored)."""
+    return zlib.crc32(re.sub(r"[^\w']", "", word.lower()).encode())
+
+
+def support_windows(kept: list[str], size: int, stride: int) -> list[tuple[int, int]]:
+    """[start, end) windows of `size` of the answer's kept words (hesitations and repeated runs left out, as
+    for the evidence; punctuation plays no part), starting at about one word in `stride`.
+
+    Where a window starts is decided by the words themselves (a stable hash of the word there), not by
+    its position: words said before the answer then cannot move the windows inside it, so the same
+    sentence is read the same way wherever it stands. No two starts are more than twice the stride apart.
+    """
+    if not kept:
+        return []
+    starts, gap = [0], 2 * stride
+    for i in range(1, max(1, len(kept) - size + 1)):
+        if _word_hash(kept[i]) % stride == 0 or i - starts[-1] >= gap:
+            starts.append(i)
+    starts.append(max(0, len(kept) - size))
+    return [(i, min(len(kept), i + size)) for i in sorted(set(starts))]
+
+
+def _texts(spans: list[tuple[int, int]], prep: _Prepared) -> list[str]:
+    return [" ".join(prep.words[a:b]) for a, b in spans]
+
+
+def _prepare(answer: str, sizes: tuple[int, ...], support: tuple[int, int] = (0, 1)) -> _Prepared:
+    """support: (words per support window, mean stride between their starts); a size of 0: none."""
     tokens = tokenize(answer)
     keep = [i for i, t in enumerate(tokens) if t.text not in HESITATIONS]
     if not keep:
@@ -312,11 +355,13 @@ def _prepare(answer: str, sizes: tuple[int, ...]) -> _Prepared:
         bounds=np.array(word_spans, dtype=int).reshape(-1, 2),
         span_negated=[is_negated(kept[max(0, a - NEGATION_REACH) : b]) for a, b in word_spans],
         span_reach=[kept[max(0, a - NEGATION_REACH) : b] for a, b in word_spans],
+        support_spans=support_windows(kept, *support) if support[0] else [],
     )
 
 
-def _occurs(phrase: tuple[str, ...], prep: _Prepared) -> np.ndarray:
-    """Per window: whether the phrase's stems stand in it, in order and adjacent."""
+def _occurs(phrase: tuple[str, ...], prep: _Prepared, bounds: np.ndarray) -> np.ndarray:
+    """Per window ([start, end) rows of bounds): whether the phrase's stems stand in it, in order and
+    adjacent."""
     n = len(phrase)
     starts = [
         i
@@ -324,22 +369,26 @@ def _occurs(phrase: tuple[str, ...], prep: _Prepared) -> np.ndarray:
         if all(i + m in prep.positions.get(phrase[m], ()) for m in range(1, n))
     ]
     if not starts:
-        return np.zeros(len(prep.bounds), dtype=bool)
+        return np.zeros(len(bounds), dtype=bool)
     first = np.array(starts)[None, :]
-    return ((first >= prep.bounds[:, :1]) & (first + n <= prep.bounds[:, 1:])).any(axis=1)
+    return ((first >= bounds[:, :1]) & (first + n <= bounds[:, 1:])).any(axis=1)
 
 
-def _lexical_evidence(point: KeyPoint, question_stems: set[str], prep: _Prepared, w_q: float) -> np.ndarray:
-    """Per window, 0-1: the share of the point's words found (question words count w_q), averaged with
-    the share of its terms found (two suffice) when it has terms."""
+def _lexical_evidence(
+    point: KeyPoint, question_stems: set[str], prep: _Prepared, w_q: float, bounds: np.ndarray | None = None
+) -> np.ndarray:
+    """Per window (the evidence windows, or [start, end) rows of bounds), 0-1: the share of the point's
+    words found (question words count w_q), averaged with the share of its terms found (two suffice)
+    when it has terms."""
+    bounds = prep.bounds if bounds is None else bounds
     point_stems = content_stems(point.text)
-    frac = np.zeros(len(prep.bounds))
+    frac = np.zeros(len(bounds))
     if point_stems:
         weights = np.array([w_q if s in question_stems else 1.0 for s in point_stems])
-        frac = np.stack([_occurs((s,), prep) for s in point_stems], axis=1) @ weights / weights.sum()
+        frac = np.stack([_occurs((s,), prep, bounds) for s in point_stems], axis=1) @ weights / weights.sum()
     terms = [t for t in (phrase_stems(term) for term in point.terms) if not set(t) <= question_stems]
     if terms:
-        hits = np.sum([_occurs(t, prep) for t in terms], axis=0)
+        hits = np.sum([_occurs(t, prep, bounds) for t in terms], axis=0)
         frac = 0.5 * frac + 0.5 * np.minimum(1.0, hits / min(2, len(terms)))
     return frac.astype(np.float32)
 
@@ -396,11 +445,10 @@ class CoverageScorer:
 
     def score_many(self, items: Sequence[tuple[Question, str]]) -> list[Score]:
         """Score several answers with one batched embedding call (faster for batch grading)."""
-        cfg = self.config
-        prepared = [_prepare(answer, cfg.window_sizes) for _, answer in items]
-        vectors = self.embedder.encode_windows([(p.words, p.word_spans) for p in prepared])
+        prepared = [self._prepare(answer) for _, answer in items]
+        vectors = self._encode(prepared)
         return [
-            self._score_prepared(question, answer, prep, v)
+            self._score_prepared(question, answer, prep, v[: len(prep.word_spans)], v[len(prep.word_spans) :])
             for (question, answer), prep, v in zip(items, prepared, vectors, strict=True)
         ]
 
@@ -410,12 +458,36 @@ class CoverageScorer:
 
     def components_many(self, items: Sequence[tuple[Question, str]]) -> list[EvidenceComponents]:
         """`components` for several answers with one batched embedding call."""
-        prepared = [_prepare(answer, self.config.window_sizes) for _, answer in items]
-        vectors = self.embedder.encode_windows([(p.words, p.word_spans) for p in prepared])
+        prepared = [self._prepare(answer) for _, answer in items]
+        vectors = self._encode(prepared)
         return [
-            self._components(question, prep, v)
+            self._components(question, prep, v[: len(prep.word_spans)])
             for (question, _), prep, v in zip(items, prepared, vectors, strict=True)
         ]
+
+    def support_windows(self, question: Question, answer: str) -> tuple[list[str], np.ndarray]:
+        """The windows the judge's support is read on, as it reads them, and how near each key point each
+        of them is (`_nearness`): the judge reads a point's judge_support_shortlist nearest."""
+        prep = self._prepare(answer)
+        vectors = self._encode([prep])[0][len(prep.word_spans) :]
+        return _texts(prep.support_spans, prep), self._nearness(question, prep, vectors)
+
+    def _nearness(self, question: Question, prep: _Prepared, vectors: np.ndarray) -> np.ndarray:
+        """(points, support windows): cosine plus the share of the point's words and terms in the window.
+        Cosine alone ranks windows that share the question's topic as high as those that make the point;
+        the words rank those that name it higher."""
+        bounds = np.array(prep.support_spans, dtype=int).reshape(-1, 2)
+        question_stems, w_q = set(content_stems(question.question)), self.config.question_word_weight
+        lexical = [_lexical_evidence(k, question_stems, prep, w_q, bounds) for k in question.key_points]
+        return self._point_vectors(question)[0] @ vectors.T + np.array(lexical, dtype=np.float32)
+
+    def _prepare(self, answer: str) -> _Prepared:
+        cfg = self.config
+        return _prepare(answer, cfg.window_sizes, (cfg.judge_support_window, cfg.judge_support_stride))
+
+    def _encode(self, prepared: list[_Prepared]) -> list[np.ndarray]:
+        """Each answer's window vectors, then its support windows' (pooled from the same model pass)."""
+        return self.embedder.encode_windows([(p.words, p.word_spans + p.support_spans) for p in prepared])
 
     def _components(self, question: Question, prep: _Prepared, spans: np.ndarray) -> EvidenceComponents:
         points = question.key_points
@@ -477,7 +549,9 @@ class CoverageScorer:
             if own[k]:
                 continue
             point_stems = content_stems(point.text)
-            shared = np.sum([_occurs((s,), model) for s in point_stems], axis=0, dtype=np.float32)
+            shared = np.sum(
+                [_occurs((s,), model, model.bounds) for s in point_stems], axis=0, dtype=np.float32
+            )
             # the point's own words break near-ties between windows that are about the same topic
             fit = vectors @ points[k] + 0.5 * shared / max(1, len(point_stems))
             anchor = vectors[int(np.argmax(fit))]
@@ -498,31 +572,29 @@ class CoverageScorer:
             out[rows, cols] = self.judge.judge(pairs)
         return out
 
-    def _support(self, question: Question, kept: list[str], points: np.ndarray) -> np.ndarray:
-        """Per key point (where `points`), the highest P(states) the judge reads on a support window."""
+    def _support(
+        self, question: Question, prep: _Prepared, vectors: np.ndarray, points: np.ndarray
+    ) -> np.ndarray:
+        """Per key point (where `points`), the highest P(states) the judge reads on the support windows
+        nearest it."""
         assert self.judge is not None
         out = np.zeros(len(question.key_points), dtype=np.float32)
-        spans = self._support_windows(kept)
         wanted = np.nonzero(points)[0]
-        if len(wanted) and spans:
-            pairs = [(question.key_points[k].text, t) for k in wanted for t in spans]
-            out[wanted] = self.judge.judge(pairs)[:, STATES].reshape(len(wanted), len(spans)).max(axis=1)
+        if not len(wanted) or not prep.support_spans:
+            return out
+        nearest = support_shortlist(self._nearness(question, prep, vectors)[wanted], self.config)
+        rows, cols = np.nonzero(nearest)
+        texts = _texts(prep.support_spans, prep)
+        states = np.zeros(nearest.shape, dtype=np.float32)
+        states[rows, cols] = self.judge.judge(
+            [(question.key_points[wanted[r]].text, texts[c]) for r, c in zip(rows, cols, strict=True)]
+        )[:, STATES]
+        out[wanted] = states.max(axis=1)
         return out
-
-    def support_texts(self, answer: str) -> list[str]:
-        """The windows the judge's support is read on, as it reads them."""
-        return self._support_windows(_prepare(answer, (self.config.judge_support_window,)).words)
-
-    def _support_windows(self, kept: list[str]) -> list[str]:
-        """judge_support_window words every judge_support_stride words of the answer's kept words
-        (hesitations and repeated runs left out, as for the evidence; punctuation plays no part)."""
-        size, stride = self.config.judge_support_window, self.config.judge_support_stride
-        last = max(0, len(kept) - size)
-        return [" ".join(kept[i : i + size]) for i in sorted({*range(0, last + 1, stride), last})]
 
     def window_texts(self, answer: str) -> list[str]:
         """The answer's windows as the judge reads them, in the order of `components`' columns."""
-        prep = _prepare(answer, self.config.window_sizes)
+        prep = self._prepare(answer)
         return [self._window_text(answer, prep, j) for j in range(len(prep.spans))]
 
     @staticmethod
@@ -532,7 +604,9 @@ class CoverageScorer:
         first = prep.kept_tokens[max(0, a - NEGATION_REACH)]
         return answer[prep.tokens[first].start : prep.tokens[prep.spans[j][1] - 1].end]
 
-    def _score_prepared(self, question: Question, answer: str, prep: _Prepared, spans: np.ndarray) -> Score:
+    def _score_prepared(
+        self, question: Question, answer: str, prep: _Prepared, spans: np.ndarray, support_vectors: np.ndarray
+    ) -> Score:
         cfg = self.config
         parts = self._components(question, prep, spans)
         evidence = parts.combine(cfg)
@@ -544,7 +618,7 @@ class CoverageScorer:
             support = None
             if cfg.judge_support > 0:
                 credited = judged(evidence, read, probabilities, cfg)[0].max(axis=1) >= cfg.partial
-                support = self._support(question, prep.words, credited)
+                support = self._support(question, prep, support_vectors, credited)
             evidence, opposite = judged(evidence, read, probabilities, cfg, support)
         results = []
         for k, point in enumerate(question.key_points):
