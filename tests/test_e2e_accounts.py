@@ -119,7 +119,7 @@ def test_two_candidates_and_a_coach_see_exactly_what_their_roles_allow(served):
         ana.get_by_role("heading", name="Review attempts").wait_for(timeout=60_000)  # the page linked to
         log_in(bob, "Bob Stone")
         for page in (ana, bob):
-            assert nav_links(page) == ["Practice", "Review", "Progress", "My data"]
+            assert nav_links(page) == ["Practice", "Quick-fire", "Review", "Progress", "My data"]
         for page, name in ((ana, "Ana Lopez"), (bob, "Bob Stone")):
             question_id, _ = SAID[name]
             open_page(page, "Review", "Review attempts")
