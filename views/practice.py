@@ -387,15 +387,11 @@ def judge_saved(
     status: Any,
 ) -> sessions.Outcome:
     """Transcribe and score a saved answer, waiting for the models if they are still loading."""
-    model = widgets.whisper_model()
-    progress = models.progress(model)
-    if not progress.ready and progress.error is None:
-        status.update(label=f"Loading {progress.loading or 'the models'} (only after the app starts)…")
-        progress = models.wait(model)
-    if progress.error:  # the answer stays saved, to be scored again from the Review page
-        failed = store.set_failed(attempt.id, progress.error)
+    model, error = widgets.models_for_judging(status)
+    if error:  # the answer stays saved, to be scored again from the Review page
+        failed = store.set_failed(attempt.id, error)
         plan.update(failed)
-        return sessions.Outcome(failed, None, progress.error)
+        return sessions.Outcome(failed, None, error)
 
     def stage(name: sessions.Stage) -> None:
         status.update(label=sessions.STAGE_LABELS[name])

@@ -194,14 +194,10 @@ def judge_saved(
 ) -> None:
     """Transcribe and score a saved answer, waiting for the models if they are still loading; its clock
     stopped when it was saved, not after transcription."""
-    model = widgets.whisper_model()
-    progress = models.progress(model)
-    if not progress.ready and progress.error is None:
-        status.update(label=f"Loading {progress.loading or 'the models'} (only after the app starts)…")
-        progress = models.wait(model)
-    if progress.error:  # the answer stays saved, to be scored again from the Review page
-        game.plan.update(store.set_failed(attempt.id, progress.error))
-        state["qf-problem"] = progress.error
+    model, error = widgets.models_for_judging(status)
+    if error:  # the answer stays saved, to be scored again from the Review page
+        game.plan.update(store.set_failed(attempt.id, error))
+        state["qf-problem"] = error
         return
 
     def show(label: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
@@ -70,6 +70,17 @@ def load_models() -> bool:
         st.error(escape_markdown(progress.error))
         return False
     return True
+
+
+def models_for_judging(status: Any) -> tuple[str, str | None]:
+    """The Whisper model to judge an answer with and, if the models could not be loaded, why; waits for
+    them if they are still loading, saying so on `status` (an `st.status`)."""
+    model = whisper_model()
+    progress = models.progress(model)
+    if not progress.ready and progress.error is None:
+        status.update(label=f"Loading {progress.loading or 'the models'} (only after the app starts)…")
+        progress = models.wait(model)
+    return model, progress.error
 
 
 def model_status() -> None:
