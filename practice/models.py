@@ -117,8 +117,8 @@ def wait_without_spinning() -> None:
     server, other work) one of a pair is often off the CPU while the other spins: Whisper took 9-94 s
     on 27-62 s recordings there, 60-80% of the server's CPU in libgomp's wait loop (perf), against
     4-8 s for the same audio in a process of its own; waiting passively, 4-7 s (bench/README.md, "The
-    app in a browser"). libgomp reads the setting once, when it is loaded (one copy, by whichever of them
-    is imported first), so `practice/__init__.py` calls this before anything else.
+    app in a browser"). Each libgomp copy (torch's, CTranslate2's) reads the setting once, when it is
+    loaded, so `practice/__init__.py` calls this before anything else.
     """
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
