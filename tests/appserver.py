@@ -7,11 +7,54 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
+import yaml
+
+from practice.bank import Question
+from practice.speech_out import synthesize
+from tests.audio import encode, wav_samples
+
 ROOT = Path(__file__).resolve().parent.parent
+TRAILING_SILENCE = 3.0  # Chromium's fake microphone loops its file: stop recording inside this silence
+
+
+def write_bank(
+    path: Path, track: str, title: str, questions: Iterable[Question], *, level: str | None = None
+) -> None:
+    """A bank file of `questions` (at `level`, or each at its own) for an app under test to serve."""
+    bank = {
+        "track": track,
+        "title": title,
+        "questions": [
+            {
+                "id": q.id,
+                "level": level or q.level,
+                "topic": q.topic,
+                "kind": q.kind,
+                "question": q.question,
+                "model_answer": q.model_answer,
+                "key_points": [{"text": k.text, "terms": list(k.terms)} for k in q.key_points],
+            }
+            for q in questions
+        ],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(bank, sort_keys=False))
+
+
+def fake_microphone(path: Path, text: str) -> float:
+    """A WAV of espeak-ng saying `text`, after half a second and before TRAILING_SILENCE seconds of
+    silence, for --use-file-for-fake-audio-capture; returns its length in seconds."""
+    samples, rate = wav_samples(synthesize(text))
+    padded = np.concatenate(
+        [np.zeros(int(0.5 * rate), np.float32), samples, np.zeros(int(TRAILING_SILENCE * rate), np.float32)]
+    )
+    path.write_bytes(encode(padded, rate))
+    return padded.size / rate
 
 
 def free_port() -> int:

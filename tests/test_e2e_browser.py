@@ -12,15 +12,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
 import pytest
-import yaml
 
 from practice.bank import load_bank
-from practice.speech_out import synthesize
 from practice.storage import open_store
-from tests.appserver import ROOT, running_app
-from tests.audio import encode, wav_samples
+from tests.appserver import ROOT, TRAILING_SILENCE, fake_microphone, running_app, write_bank
 
 pytestmark = pytest.mark.models
 playwright = pytest.importorskip("playwright.sync_api")
@@ -36,7 +32,6 @@ GOOD_ANSWER = (
     "loss. It learns useful features straight from raw data, so nobody has to hand craft them, and that "
     "is why it powers image recognition, speech and large language models."
 )
-TRAILING_SILENCE = 3.0  # the fake mic loops the file: stop recording inside this silence
 
 
 @pytest.fixture(scope="module")
@@ -46,30 +41,9 @@ def served(tmp_path_factory):
         pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
     tmp = tmp_path_factory.mktemp("e2e")
     questions = [load_bank(None).get(q) for q in (QUESTION, OTHER)]
-    bank = {
-        "track": "e2e",
-        "title": "End to end",
-        "questions": [
-            {
-                "id": question.id,
-                "level": "basic",
-                "topic": question.topic,
-                "kind": question.kind,
-                "question": question.question,
-                "model_answer": question.model_answer,
-                "key_points": [{"text": k.text, "terms": list(k.terms)} for k in question.key_points],
-            }
-            for question in questions
-        ],
-    }
-    (tmp / "bank").mkdir()
-    (tmp / "bank" / "e2e.yaml").write_text(yaml.safe_dump(bank, sort_keys=False))
-    samples, rate = wav_samples(synthesize(GOOD_ANSWER))
-    padded = np.concatenate(
-        [np.zeros(int(0.5 * rate), np.float32), samples, np.zeros(int(TRAILING_SILENCE * rate), np.float32)]
-    )
+    write_bank(tmp / "bank" / "e2e.yaml", "e2e", "End to end", questions, level="basic")
     mic = tmp / "answer.wav"
-    mic.write_bytes(encode(padded, rate))
+    seconds = fake_microphone(mic, GOOD_ANSWER)
     env = {
         **os.environ,
         "PRACTICE_BANK_DIR": str(tmp / "bank"),
@@ -78,7 +52,7 @@ def served(tmp_path_factory):
         "HF_HUB_OFFLINE": "1",
     }
     with running_app(env, ARTIFACTS / "e2e-server.log") as url:
-        yield {"url": url, "mic": mic, "seconds": padded.size / rate, "db": tmp / "data" / "practice.db"}
+        yield {"url": url, "mic": mic, "seconds": seconds, "db": tmp / "data" / "practice.db"}
 
 
 def test_spoken_answer_end_to_end_with_a_second_session_at_the_same_time(served):

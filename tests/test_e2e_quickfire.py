@@ -11,15 +11,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
 import pytest
-import yaml
 
 from practice.bank import load_bank
-from practice.speech_out import synthesize
 from practice.storage import open_store
-from tests.appserver import ROOT, running_app
-from tests.audio import encode, wav_samples
+from tests.appserver import ROOT, TRAILING_SILENCE, fake_microphone, running_app, write_bank
 
 pytestmark = pytest.mark.models
 playwright = pytest.importorskip("playwright.sync_api")
@@ -31,7 +27,6 @@ SPOKEN = (
     "Dropout randomly switches off neurons at each training step, which reduces overfitting. "
     "For many classes the output layer uses softmax, which turns the scores into probabilities."
 )
-TRAILING_SILENCE = 3.0  # the fake mic loops the file: stop recording inside this silence
 
 
 @pytest.fixture(scope="module")
@@ -40,30 +35,11 @@ def served(tmp_path_factory):
         pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
     tmp = tmp_path_factory.mktemp("e2e-quickfire")
     shipped = load_bank(None)
-    bank = {
-        "track": "e2e-quick",
-        "title": "End to end quick-fire",
-        "questions": [
-            {
-                "id": q.id,
-                "level": q.level,
-                "topic": q.topic,
-                "kind": q.kind,
-                "question": q.question,
-                "model_answer": q.model_answer,
-                "key_points": [{"text": k.text, "terms": list(k.terms)} for k in q.key_points],
-            }
-            for q in (shipped.get(i) for i in QUESTIONS)
-        ],
-    }
-    (tmp / "bank").mkdir()
-    (tmp / "bank" / "e2e.yaml").write_text(yaml.safe_dump(bank, sort_keys=False))
-    samples, rate = wav_samples(synthesize(SPOKEN))
-    padded = np.concatenate(
-        [np.zeros(int(0.5 * rate), np.float32), samples, np.zeros(int(TRAILING_SILENCE * rate), np.float32)]
+    write_bank(
+        tmp / "bank" / "e2e.yaml", "e2e-quick", "End to end quick-fire", (shipped.get(i) for i in QUESTIONS)
     )
     mic = tmp / "answer.wav"
-    mic.write_bytes(encode(padded, rate))
+    seconds = fake_microphone(mic, SPOKEN)
     env = {
         **os.environ,
         "PRACTICE_BANK_DIR": str(tmp / "bank"),
@@ -75,7 +51,7 @@ def served(tmp_path_factory):
         yield {
             "url": url,
             "mic": mic,
-            "seconds": padded.size / rate,
+            "seconds": seconds,
             "db": tmp / "data" / "practice.db",
             "bank": shipped,
         }
