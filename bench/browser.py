@@ -34,7 +34,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -42,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 from bench.readme import replace_block, verdict  # noqa: E402
 from practice.bank import load_bank  # noqa: E402
 from practice.speech_out import synthesize  # noqa: E402
-from tests.appserver import running_app  # noqa: E402
+from tests.appserver import running_app, write_bank  # noqa: E402
 from tests.audio import encode, wav_samples  # noqa: E402
 
 CHROMIUM = os.environ.get("PRACTICE_CHROMIUM", "/usr/bin/chromium")
@@ -98,24 +97,9 @@ def answer_audio(seconds: float, folder: Path) -> tuple[Path, float]:
 
 
 def one_question_bank(folder: Path) -> Path:
-    question = load_bank(None).get(QUESTION)
-    bank = {
-        "track": "bench",
-        "title": "Bench",
-        "questions": [
-            {
-                "id": question.id,
-                "level": "basic",
-                "topic": question.topic,
-                "kind": question.kind,
-                "question": question.question,
-                "model_answer": question.model_answer,
-                "key_points": [{"text": k.text, "terms": list(k.terms)} for k in question.key_points],
-            }
-        ],
-    }
-    (folder / "bank").mkdir(exist_ok=True)
-    (folder / "bank" / "bench.yaml").write_text(yaml.safe_dump(bank, sort_keys=False))
+    write_bank(
+        folder / "bank" / "bench.yaml", "bench", "Bench", [load_bank(None).get(QUESTION)], level="basic"
+    )
     return folder / "bank"
 
 
