@@ -810,19 +810,17 @@ def arrives(widget_states) -> None:
     )
 
 
-@pytest.mark.parametrize("when", ["before it is saved", "once it is saved", "while it is transcribed"])
-def test_submit_clicked_again_while_the_answer_is_judged_saves_it_once(env, bank, monkeypatch, when):
-    at = start_practice(app(), topics=["generalisation"])
-    at.audio_input[0].set_value(("answer.wav", ANSWER_WAV, "audio/wav"))
-    at = at.run()
-    second_click = widget_states_after_clicking(at, "answer-submit")
+def click_again_when(monkeypatch, when: str, second_click, page_key: str) -> list[str]:
+    """During the next run, the second click (widget states) arrives once, at `when`: "before it is
+    saved", "once it is saved" or "while it is transcribed", and the run stops for it where it next reads
+    the page's session state key `page_key`; the list returned names the moment it came."""
     clicked: list[str] = []
 
     def click_again() -> None:
         if not clicked:
             clicked.append(when)
             arrives(second_click)
-            st.session_state.get("fresh")  # a Streamlit call: where the run stops for the click
+            st.session_state.get(page_key)  # a Streamlit call: where the run stops for the click
 
     real_save = sessions.save
 
@@ -836,6 +834,16 @@ def test_submit_clicked_again_while_the_answer_is_judged_saves_it_once(env, bank
 
     monkeypatch.setattr(sessions, "save", save)
     whisper(monkeypatch, lambda _i: click_again() if when == "while it is transcribed" else None)
+    return clicked
+
+
+@pytest.mark.parametrize("when", ["before it is saved", "once it is saved", "while it is transcribed"])
+def test_submit_clicked_again_while_the_answer_is_judged_saves_it_once(env, bank, monkeypatch, when):
+    at = start_practice(app(), topics=["generalisation"])
+    at.audio_input[0].set_value(("answer.wav", ANSWER_WAV, "audio/wav"))
+    at = at.run()
+    second_click = widget_states_after_clicking(at, "answer-submit")
+    clicked = click_again_when(monkeypatch, when, second_click, "fresh")
     at = at.run()  # the first click
     assert clicked == [when]
     assert not at.exception and at.metric[0].label == "Coverage"

@@ -18,6 +18,7 @@ from tests.test_app import (  # noqa: F401 (env: a fixture)
     HOSTILE,
     app,
     arrives,
+    click_again_when,
     env,
     whisper,
     widget_states_after_clicking,
@@ -264,26 +265,7 @@ def test_submit_clicked_again_while_the_answer_is_judged_saves_it_once(quick, mo
     at = record(start(page(), count=2))
     first = game(at).current
     second_click = widget_states_after_clicking(at, "qf-submit")
-    clicked: list[str] = []
-
-    def click_again() -> None:
-        if not clicked:
-            clicked.append(when)
-            arrives(second_click)
-            st.session_state.get("qf-fresh")  # a Streamlit call: where the run stops for the click
-
-    real_save = sessions.save
-
-    def save(*args, **kwargs):
-        if when == "before it is saved":
-            click_again()
-        attempt = real_save(*args, **kwargs)
-        if when == "once it is saved":
-            click_again()
-        return attempt
-
-    monkeypatch.setattr(sessions, "save", save)
-    whisper(monkeypatch, lambda _i: click_again() if when == "while it is transcribed" else None)
+    clicked = click_again_when(monkeypatch, when, second_click, "qf-fresh")
     at = at.run()  # the first click
     assert clicked == [when]
     assert not at.exception and "Quick-fire 2 of 2" in at.caption[0].value
