@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from practice.bank import KeyPoint, make_question
+from practice.bank import KeyPoint, load_bank, make_question
 from practice.scoring import CoverageScorer, ScoringConfig
 from practice.scoring.coverage import judged, support_windows
 from practice.scoring.judge import (
@@ -176,6 +176,14 @@ def test_the_written_training_spans_stay_off_the_eval_questions():
     pairs = written_pairs(ROOT / "training" / "judge_spans", ROOT / "eval" / "answers")  # refuses eval/'s
     by_label = {label: sum(p.label == label for p in pairs) for label in (NOT_STATED, STATES, C)}
     assert len(pairs) > 2000 and len(set(by_label.values())) == 1  # two of each per key point
+
+
+def test_the_judge_trains_on_listed_bank_questions_none_of_them_eval_questions():
+    from training.train_judge import BANK_QUESTIONS, ROOT, _eval_questions, _listed
+
+    listed, held_out = _listed(BANK_QUESTIONS), _eval_questions(ROOT / "eval" / "answers")
+    assert listed and not listed & held_out
+    assert listed <= set(load_bank().questions)  # a stale id would silently train on nothing
 
 
 def test_without_a_judge_the_evidence_decides(fake_embedder):
