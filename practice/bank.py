@@ -23,9 +23,9 @@ from pydantic import (
     field_validator,
 )
 
+from practice import settings
 from practice.files import MEGABYTE, FileReadError, read_text_limited
 
-BANK_ENV_VAR = "PRACTICE_BANK_DIR"
 MAX_KEY_POINTS = 6
 # A quick-fire question is answered in a sentence or two, so it looks for few points in a short answer.
 QUICK_FIRE_MAX_KEY_POINTS = 3
@@ -208,8 +208,7 @@ def packaged_bank_dir() -> Path:
 
 
 def default_bank_dir() -> Path:
-    env = os.environ.get(BANK_ENV_VAR)
-    return Path(env).expanduser() if env else packaged_bank_dir()
+    return settings.bank_dir() or packaged_bank_dir()
 
 
 def derive_key_points(model_answer: str) -> tuple[KeyPoint, ...]:

@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from practice.bank import BANK_ENV_VAR, LEVELS, Bank, BankError, Question, UnknownQuestionError
+from practice.bank import LEVELS, Bank, BankError, Question, UnknownQuestionError
 from practice.coach_bank import TRACK as COACH_TRACK
 from practice.coach_bank import coach_bank_path, load_with_coach
 from practice.files import MEGABYTE, FileReadError, read_text_limited
+from practice.settings import BANK_ENV_VAR
 from practice.speech_in import (
     DEFAULT_LIMITS,
     AudioLimits,
@@ -49,7 +50,7 @@ def bank_option(func: F) -> F:
         "--bank",
         "bank_dir",
         type=click.Path(path_type=Path),
-        envvar=BANK_ENV_VAR,
+        envvar=BANK_ENV_VAR,  # click reads it here; the app reads it through practice.settings.bank_dir
         help=f"Question bank folder (default: the bundled bank; env {BANK_ENV_VAR}).",
     )(func)
 

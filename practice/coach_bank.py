@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from practice import settings
 from practice.bank import (
     MAX_FILE_BYTES,
     MAX_KEY_POINTS,
@@ -41,7 +42,6 @@ from practice.bank import (
 from practice.files import MEGABYTE, FileReadError, read_limited
 from practice.storage import spreadsheet_text
 
-COACH_BANK_ENV_VAR = "PRACTICE_COACH_BANK"
 FILE_NAME = "coach-questions.yaml"
 TRACK = "coach"
 TITLE = "Coach's questions"
@@ -117,10 +117,7 @@ class Imported:
 
 def coach_bank_path() -> Path:
     """`PRACTICE_COACH_BANK`, else coach-questions.yaml in the app's data folder (beside the database)."""
-    from practice.storage.store import data_dir
-
-    env = os.environ.get(COACH_BANK_ENV_VAR, "").strip()
-    return Path(env).expanduser() if env else data_dir() / FILE_NAME
+    return settings.coach_bank() or settings.data_dir() / FILE_NAME
 
 
 def load_with_coach(directory: str | os.PathLike[str] | None = None, *, path: Path | None = None) -> Bank:

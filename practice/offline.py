@@ -9,11 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-import platformdirs
-
-EMBEDDING_MODEL_ENV_VAR = "PRACTICE_EMBEDDING_MODEL"
-CACHE_ENV_VAR = "PRACTICE_CACHE_DIR"
-
+from practice import settings
 
 T = TypeVar("T")
 
@@ -56,8 +52,8 @@ def quiet_onnxruntime() -> None:
 
 
 def cache_root() -> Path:
-    """Rebuildable files (spoken questions, the joined Whisper base): the user cache folder, or the env's."""
-    return Path(os.environ.get(CACHE_ENV_VAR) or platformdirs.user_cache_dir("interview-practice"))
+    """Rebuildable files (spoken questions, the joined Whisper base): settings.cache_dir()."""
+    return settings.cache_dir()
 
 
 def bundled_embedding_model() -> Path:
@@ -83,4 +79,4 @@ def bundled_piper_voice() -> tuple[Path, Path]:
 
 def embedding_model_location() -> str:
     """The user's choice (a folder or, online, a hub name) or the bundled model."""
-    return os.environ.get(EMBEDDING_MODEL_ENV_VAR) or str(bundled_embedding_model())
+    return settings.embedding_model() or str(bundled_embedding_model())

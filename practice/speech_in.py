@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import av
 import numpy as np
 
+from practice import settings
 from practice.files import MEGABYTE, FileReadError, read_limited
 from practice.offline import (
     ModelLoadError,
@@ -35,8 +36,7 @@ if TYPE_CHECKING:
     from faster_whisper import WhisperModel
 
 SAMPLE_RATE = 16_000
-MODEL_ENV_VAR = "PRACTICE_WHISPER_MODEL"
-DEFAULT_MODEL = "tiny.en"
+MODEL_ENV_VAR = settings.WHISPER_MODEL_ENV_VAR  # views/widgets.py names it
 # Whisper keeps "um" and "uh" when its context already contains them; without this it mostly drops them.
 # Kept short: the longer "Umm, let me think like, hmm... Okay, here's what I'm, like, thinking." prompt
 # made tiny.en skip whole stretches of long answers (bench/speech.py).
@@ -290,7 +290,7 @@ def whisper_base_dir() -> Path:
 
 def resolve_model(name: str | None = None) -> str:
     """A bundled model's folder, a folder the user named, or (online only) a hub model name."""
-    name = name or os.environ.get(MODEL_ENV_VAR) or DEFAULT_MODEL
+    name = name or settings.whisper_model()
     if name == "tiny.en":
         return str(bundled_whisper_tiny_en())
     if name == "base":
@@ -342,7 +342,7 @@ class Transcriber:
         """`workers` > 1 lets that many threads transcribe at once (batch grading: one per core)."""
         keep_hub_offline()
         quiet_onnxruntime()  # the voice-activity filter runs on onnxruntime
-        self.name = model or os.environ.get(MODEL_ENV_VAR) or DEFAULT_MODEL
+        self.name = model or settings.whisper_model()
         self.filler_prompt = filler_prompt
         self.beam_size = beam_size
         try:
@@ -474,7 +474,7 @@ _LOCK = threading.Lock()
 
 def default_transcriber(model: str | None = None, *, filler_prompt: bool = True) -> Transcriber:
     """Loaded once per process and model, on first use."""
-    key = (model or os.environ.get(MODEL_ENV_VAR) or DEFAULT_MODEL, filler_prompt)
+    key = (model or settings.whisper_model(), filler_prompt)
     with _LOCK:
         if key not in _TRANSCRIBERS:
             _TRANSCRIBERS[key] = Transcriber(key[0], filler_prompt=filler_prompt)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from practice import settings
 from practice.offline import cache_root, load_once
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,6 @@ _ENGINE_LOCK = threading.Lock()
 # other (and the transcription) down: one at a time.
 _PIPER_LOCK = threading.Lock()
 
-VOICE_ENV_VAR = "PRACTICE_VOICE"  # the voice when none is asked for: "espeak" (default) or "piper"
 ESPEAK = "espeak"
 PIPER = "piper"
 PIPER_MODEL = "en_US-joe-medium"
@@ -64,7 +64,8 @@ def cache_dir() -> Path:
 
 
 def default_voice() -> str:
-    return os.environ.get(VOICE_ENV_VAR, "").strip() or ESPEAK
+    """The voice when none is asked for: settings.voice(), "espeak" unless PRACTICE_VOICE says otherwise."""
+    return settings.voice()
 
 
 def is_piper(voice: str | None) -> bool:

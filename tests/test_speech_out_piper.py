@@ -14,7 +14,8 @@ import pytest
 
 from practice import offline, speech_out
 from practice.offline import load_once
-from practice.speech_out import PIPER_NATURAL_RATE, PIPER_VOICE, VOICE_ENV_VAR, synthesize
+from practice.settings import VOICE_ENV_VAR
+from practice.speech_out import PIPER_NATURAL_RATE, PIPER_VOICE, synthesize
 
 FAKE_RATE = 16_000  # espeak-ng writes 22,050 Hz, so the sample rate tells which voice spoke
 

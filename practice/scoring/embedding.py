@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,9 +9,9 @@ from typing import Protocol
 
 import numpy as np
 
+from practice import settings
 from practice.offline import ModelLoadError, embedding_model_location, keep_hub_offline, load_once
 
-PRECISION_ENV_VAR = "PRACTICE_EMBEDDING_PRECISION"
 Span = tuple[int, int]  # [start, end) word indices
 
 
@@ -70,7 +69,7 @@ class SentenceTransformerEmbedder:
         location = location or embedding_model_location()
         precision = (
             precision
-            or os.environ.get(PRECISION_ENV_VAR)
+            or settings.embedding_precision()
             or ("bfloat16" if device == "cpu" and cpu_has_native_bf16() else "float32")
         )
         if precision not in ("float32", "bfloat16"):

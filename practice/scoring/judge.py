@@ -8,7 +8,6 @@ public training data and ship beside this module in `judge/`, with a model card.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,12 +15,12 @@ from typing import Protocol
 
 import numpy as np
 
+from practice import settings
 from practice.offline import ModelLoadError, keep_hub_offline, load_once
 
 LABELS = ("not stated", "states", "contradicts")
 NOT_STATED, STATES, CONTRADICTS = range(len(LABELS))  # positions in LABELS
 JUDGE_DIR = Path(__file__).with_name("judge")
-JUDGE_ENV_VAR = "PRACTICE_JUDGE_MODEL"
 
 
 class Judge(Protocol):
@@ -37,16 +36,16 @@ class CrossEncoderJudge:
 
     def __init__(self, location: str | Path | None = None, precision: str | None = None):
         keep_hub_offline()
-        location = str(location or os.environ.get(JUDGE_ENV_VAR) or JUDGE_DIR)
+        location = str(location or settings.judge_model() or JUDGE_DIR)
         try:
             import torch
             from sentence_transformers import CrossEncoder
 
-            from practice.scoring.embedding import PRECISION_ENV_VAR, cpu_has_native_bf16
+            from practice.scoring.embedding import cpu_has_native_bf16
 
             precision = (
                 precision
-                or os.environ.get(PRECISION_ENV_VAR)
+                or settings.embedding_precision()
                 or ("bfloat16" if cpu_has_native_bf16() else "float32")
             )
             self._model = CrossEncoder(

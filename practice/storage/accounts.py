@@ -1,8 +1,8 @@
 """Accounts for a server shared by a coaching group: users, passwords, logins that expire, coach assignments.
 
-Logins are off unless `PRACTICE_REQUIRE_LOGIN=1` (`login_required()`): one person on a laptop never sees a
-login form, and the pages act as `LOCAL_USER`, an admin, as the app always has. With logins on, a page
-keeps one `Accounts` per process (like the `Store` it wraps) and, on every run:
+Logins are off unless `PRACTICE_REQUIRE_LOGIN=1` (`login_required()`, read by practice.settings): one person
+on a laptop never sees a login form, and the pages act as `LOCAL_USER`, an admin, as the app always has. With
+logins on, a page keeps one `Accounts` per process (like the `Store` it wraps) and, on every run:
 
     user = accounts.user_for_token(st.session_state.get("login"))  # None: unknown, expired or logged out
     if user is None:                                                # show the login form; on submit:
@@ -30,9 +30,8 @@ Time comes from `clock`, so tests move it instead of sleeping.
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -44,6 +43,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
+from practice.settings import login_required as login_required  # the gate in front of these logins
 from practice.storage.errors import AuthenticationError, LoginLockedError, NotFoundError
 from practice.storage.records import Candidate, Role, User, _now, _utc, clean_name
 from practice.storage.schema import (
@@ -55,7 +55,6 @@ from practice.storage.schema import (
 )
 from practice.storage.store import Store
 
-LOGIN_ENV_VAR = "PRACTICE_REQUIRE_LOGIN"
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024  # argon2 takes any length; this only stops a megabyte "password"
 MAX_TOKEN_LENGTH = 200
@@ -63,24 +62,6 @@ ROLES: tuple[str, ...] = tuple(r.value for r in Role)
 
 # Who uses the app when logins are off: the one person at the laptop, who may see and do everything.
 LOCAL_USER = User(id=0, name="local", role=Role.ADMIN, created_at=datetime(1970, 1, 1, tzinfo=UTC))
-
-_ON = {"1", "true", "yes", "on"}
-_OFF = {"", "0", "false", "no", "off"}
-
-
-def login_required(environ: Mapping[str, str] | None = None) -> bool:
-    """Whether the app asks everyone to log in: `PRACTICE_REQUIRE_LOGIN` 1/true/yes/on (default off).
-
-    A value it cannot read is a ValueError (one sentence) rather than a guess either way: a server meant
-    to be closed must not open because of a typo.
-    """
-    raw = (os.environ if environ is None else environ).get(LOGIN_ENV_VAR, "")
-    value = raw.strip().lower()
-    if value in _ON:
-        return True
-    if value in _OFF:
-        return False
-    raise ValueError(f"{LOGIN_ENV_VAR} must be 1 (logins on) or 0 (off), not '{raw[:20]}'.")
 
 
 @dataclass(frozen=True)

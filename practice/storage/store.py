@@ -19,7 +19,6 @@ Driver errors become one `StorageError` sentence (`_guard`), with the database U
 from __future__ import annotations
 
 import math
-import os
 import re
 import uuid
 from collections.abc import Collection, Iterator, Mapping, Sequence
@@ -29,12 +28,13 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import platformdirs
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 
+from practice import settings
 from practice.scoring.delivery import Delivery
+from practice.settings import DATA_DIR_ENV_VAR, DATABASE_URL_ENV_VAR
 from practice.storage import codec, owndata
 from practice.storage.errors import NotFoundError, StorageError
 from practice.storage.records import (
@@ -66,8 +66,6 @@ from practice.transcript import Transcript
 if TYPE_CHECKING:
     from practice.scoring.coverage import Score
 
-DATABASE_URL_ENV_VAR = "PRACTICE_DATABASE_URL"
-DATA_DIR_ENV_VAR = "PRACTICE_DATA_DIR"
 DEFAULT_BUSY_TIMEOUT = 10.0  # seconds a SQLite writer waits for another session's write to finish
 
 _AUDIO_EXTENSIONS = {
@@ -87,14 +85,15 @@ _AUDIO_EXTENSIONS = {
 
 
 def data_dir() -> Path:
-    return Path(os.environ.get(DATA_DIR_ENV_VAR) or platformdirs.user_data_dir("interview-practice"))
+    """The database's folder (and the coach's questions'): settings.data_dir()."""
+    return settings.data_dir()
 
 
 def default_url() -> str:
     """`PRACTICE_DATABASE_URL` if set, else practice.db in the data directory."""
-    env = os.environ.get(DATABASE_URL_ENV_VAR, "").strip()
-    if env:
-        return env
+    url = settings.database_url()
+    if url:
+        return url
     return sa.URL.create("sqlite", database=str(data_dir() / "practice.db")).render_as_string()
 
 
