@@ -1,6 +1,8 @@
-# Two entry points for a fresh Debian/Ubuntu machine with Python 3.11:
-#   make run   installs everything into .venv and starts the app on the bundled offline models
-#   make test  installs everything (with test tools) and runs the whole test suite
+# Entry points for a fresh Debian/Ubuntu machine with Python 3.11:
+#   make run        installs everything into .venv and starts the app on the bundled offline models
+#   make test       installs everything (with test tools) and runs the whole test suite
+#   make test-fast  installs as `make test` does but without chromium and PostgreSQL, and runs the tests
+#                   that need neither the real models nor a browser (about 90 s)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -9,7 +11,7 @@ APT_PACKAGES := espeak-ng
 OPTIONAL_APT_PACKAGES :=  # installed if apt-get can; the tests that need them skip otherwise
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test lint install system-deps bench bank-check judge clean
+.PHONY: run test test-fast lint install system-deps bench bank-check judge clean
 
 run: install
 	$(BIN)/streamlit run app.py
@@ -19,6 +21,9 @@ test: OPTIONAL_APT_PACKAGES += postgresql  # the storage tests' PostgreSQL varia
 test: install $(VENV)/.installed-postgres
 	url="$${PRACTICE_TEST_POSTGRES_URL:-}"; [ -n "$$url" ] || url=$$(bash .ci/postgres.sh) || url=""; \
 	PRACTICE_TEST_POSTGRES_URL="$$url" $(BIN)/python -m pytest
+
+test-fast: install  # the browser tests are marked models too, so neither chromium nor PostgreSQL is needed
+	$(BIN)/python -m pytest -m "not models" tests
 
 lint: install
 	$(BIN)/ruff check practice tests bench training app.py views
