@@ -49,6 +49,7 @@ from practice.bank import Question, load_bank  # noqa: E402
 from practice.offline import keep_hub_offline  # noqa: E402
 from practice.scoring import default_scorer  # noqa: E402
 from practice.scoring.delivery import measure_delivery  # noqa: E402
+from practice.scoring.text import HESITATIONS  # noqa: E402
 from practice.speech_in import (  # noqa: E402
     SAMPLE_RATE,
     NoSpeechError,
@@ -64,9 +65,6 @@ DATASETS_ENV_VAR = "PRACTICE_DATASETS_DIR"
 DEFAULT_SPEECH_DEV = ROOT.parent / "shared" / "datasets" / "speech-dev"
 MODELS = ("tiny.en", "base")
 LENGTHS = (15.0, 60.0, 120.0)
-# The hesitation kinds measure_delivery always counts; soft fillers ("you know") depend on context and
-# are left out so recall measures the recogniser, not the filler rules.
-HESITATIONS = frozenset({"um", "uh", "uhm", "er", "erm", "hmm", "mm", "ah"})
 # The prompt shipped before this bench; kept to show why it was replaced (it drops stretches of speech).
 OLD_PROMPT = "Umm, let me think like, hmm... Okay, here's what I'm, like, thinking. Uh, so, you know."
 LATENCY_TARGET = 5.0
@@ -136,7 +134,11 @@ def wer(pairs: Sequence[tuple[str, str]]) -> float:
 
 
 def hesitations(words: Sequence[Word]) -> int:
-    """Hesitation fillers the app's delivery report would count in these words."""
+    """Hesitation fillers the app's delivery report would count in these words.
+
+    Only hesitation sounds (the scorer's HESITATIONS; delivery names each by its base form, "ummm" as "um"):
+    soft fillers ("you know") depend on context and are left out so recall measures the recogniser, not the
+    filler rules."""
     return sum(f.text in HESITATIONS for f in measure_delivery(words, 0.0).fillers)
 
 
