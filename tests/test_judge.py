@@ -20,6 +20,7 @@ from practice.scoring.judge import (
     default_judge,
 )
 from practice.scoring.text import words
+from tests.conftest import FakeJudge
 
 QUESTION = make_question(
     id="scaling",
@@ -146,21 +147,73 @@ def test_words_said_before_an_answer_do_not_move_its_support_windows():
         assert all(w in shifted for w in alone[1:]), before
 
 
-def test_the_judge_reads_only_the_support_windows_nearest_each_credited_point(fake_embedder, fake_judge):
-    cfg = replace(FAKE, judge_support=0.5, judge_support_window=12, judge_support_stride=4)
-    filler = "we also talked about the office and the coffee and the weather that week. "
-    answer = filler * 3 + STATED + ". " + filler * 3
-    read = {}
+class NeverStates(FakeJudge):
+    """Reads every span as not stating the point (never a contradiction), and counts each call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def judge(self, pairs):
+        self.calls += 1
+        super().judge(pairs)
+        return np.tile(np.float32([0.9, 0.05, 0.05]), (len(pairs), 1))
+
+
+SUPPORTED = replace(
+    FAKE, judge_weight=0.0, judge_support=0.5, judge_support_window=12, judge_support_stride=4
+)
+FILLER = "we also talked about the office and the coffee and the weather that week. "
+
+
+def test_the_judge_reads_at_most_the_support_windows_nearest_each_credited_point(fake_embedder):
+    answer = FILLER * 3 + STATED + ". " + FILLER * 3
+    windows = len(CoverageScorer(fake_embedder, SUPPORTED).support_windows(QUESTION, answer)[0])
+    read, credited = {}, {}
     for shortlist in (0, 2, 1000):  # 0: no support read
+        judge = NeverStates()
+        on = replace(SUPPORTED, judge_support_shortlist=shortlist, judge_support=0.5 if shortlist else 0.0)
+        points = CoverageScorer(fake_embedder, on, judge).score(QUESTION, answer).key_points
+        read[shortlist], credited[shortlist] = len(judge.pairs), sum(p.status != "missed" for p in points)
+    assert credited[0] >= 2 and credited[2] == credited[1000] == 0  # the evidence credits; no support
+    assert read[2] - read[0] == 2 * credited[0]  # two windows for each credited point
+    assert read[1000] - read[0] == windows * credited[0]
+
+
+def test_support_stops_at_the_first_window_that_states_the_point_with_the_same_verdict(
+    fake_embedder, fake_judge
+):
+    """Reading a point's nearest windows first and the next ones only while none supports it gives the
+    verdict of reading all judge_support_shortlist of them, with fewer judge passes."""
+    answers = [FILLER * 3 + STATED + ". " + FILLER * 3, STATED, REVERSED, FILLER + "the scaler is fitted"]
+    cfg = replace(SUPPORTED, judge_support_shortlist=6)
+    plain = CoverageScorer(fake_embedder, replace(cfg, judge_support=0.0), fake_judge)
+    for answer in answers:
         fake_judge.pairs.clear()
-        on = replace(cfg, judge_support_shortlist=shortlist, judge_support=0.5 if shortlist else 0.0)
-        scorer = CoverageScorer(fake_embedder, on, fake_judge)
-        statuses = [p.status for p in scorer.score(QUESTION, answer).key_points]
-        read[shortlist] = len(fake_judge.pairs)
-        assert statuses[:2] == ["covered", "covered"], shortlist  # the two points it states
-    windows = len(scorer.support_windows(QUESTION, answer)[0])
-    assert read[2] - read[0] == 2 * 2  # two windows for each of the two credited points
-    assert read[1000] - read[0] == 2 * windows
+        got = CoverageScorer(fake_embedder, cfg, fake_judge).score(QUESTION, answer)
+        texts, nearness = plain.support_windows(QUESTION, answer)
+        expected = []
+        for k, point in enumerate(plain.score(QUESTION, answer).key_points):
+            nearest = np.argsort(-nearness[k], kind="stable")[:6]
+            states = fake_judge.judge([(point.key_point.text, texts[j]) for j in nearest])[:, STATES]
+            expected.append(point.status if point.status == "missed" or states.max() >= 0.5 else "missed")
+        assert [p.status for p in got.key_points] == expected, answer
+    long_answer = answers[0]
+    fake_judge.pairs.clear()
+    CoverageScorer(fake_embedder, replace(cfg, judge_support=0.0), fake_judge).score(QUESTION, long_answer)
+    veto_only = len(fake_judge.pairs)
+    fake_judge.pairs.clear()
+    CoverageScorer(fake_embedder, cfg, fake_judge).score(QUESTION, long_answer)
+    assert len(fake_judge.pairs) - veto_only < 2 * 6  # fewer than every nearest window of both points
+
+
+def test_scoring_many_answers_calls_the_judge_once_per_step_not_once_per_answer(fake_embedder):
+    answers = [FILLER + STATED, STATED, REVERSED, "kubernetes pods and the weather"] * 5
+    judge = NeverStates()
+    many = CoverageScorer(fake_embedder, SUPPORTED, judge).score_many([(QUESTION, a) for a in answers])
+    assert judge.calls <= 4  # the shortlists, then at most three steps of support windows
+    alone = [CoverageScorer(fake_embedder, SUPPORTED, NeverStates()).score(QUESTION, a) for a in answers]
+    assert [s.to_dict() for s in many] == [s.to_dict() for s in alone]
 
 
 def test_the_judge_reads_a_typed_answer_as_it_would_its_transcript():

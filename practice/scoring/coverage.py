@@ -270,8 +270,8 @@ def judged(
 
     probabilities: (points, windows, len(LABELS)), read where `picked` (the shortlist). A point the judge
     read is decided on its shortlisted windows only; the others keep their evidence (all below
-    judge_floor). support: per point, the highest P(states) the judge reads on the answer's support
-    windows (`CoverageScorer.support_texts`); needed only for points the evidence credits.
+    judge_floor). support: per point, the highest P(states) the judge read on the support windows nearest
+    it (`CoverageScorer._read_support`); needed only for points the evidence credits.
     """
     states, contradicts = probabilities[..., STATES], probabilities[..., CONTRADICTS]
     opposite = picked & (contradicts >= cfg.judge_contradiction) & (contradicts > states)
@@ -302,6 +302,26 @@ class _Prepared:
     span_negated: list[bool]
     span_reach: list[list[str]]  # a window's words and the NEGATION_REACH words before it
     support_spans: list[tuple[int, int]]  # the windows the judge's support is read on, into words
+
+
+@dataclass
+class _Draft:
+    """One answer between its evidence and its score: what the judge has read of it so far."""
+
+    question: Question
+    answer: str
+    prep: _Prepared
+    parts: EvidenceComponents
+    evidence: np.ndarray  # (points, windows), before the judge
+    read: np.ndarray  # (points, windows): the shortlist the judge reads
+    probabilities: np.ndarray  # (points, windows, len(LABELS)), filled where `read`
+    support_vectors: np.ndarray
+    support: np.ndarray | None = None  # per point: the best P(states) read on its nearest support windows
+
+
+# How many of a point's nearest support windows are read before the next are: after the first, the next
+# two, then the rest of judge_support_shortlist, each time only for points none has supported yet.
+_SUPPORT_STEPS = (1, 3)
 
 
 def _word_hash(word: str) -> int:
@@ -444,13 +464,19 @@ class CoverageScorer:
         return self.score_many([(question, answer)])[0]
 
     def score_many(self, items: Sequence[tuple[Question, str]]) -> list[Score]:
-        """Score several answers with one batched embedding call (faster for batch grading)."""
+        """Score several answers with one batched embedding call and one judge call per step (faster for
+        batch grading: the judge's batches are fuller and it starts once, not once per answer)."""
         prepared = [self._prepare(answer) for _, answer in items]
         vectors = self._encode(prepared)
-        return [
-            self._score_prepared(question, answer, prep, v[: len(prep.word_spans)], v[len(prep.word_spans) :])
+        drafts = [
+            self._draft(question, answer, prep, v[: len(prep.word_spans)], v[len(prep.word_spans) :])
             for (question, answer), prep, v in zip(items, prepared, vectors, strict=True)
         ]
+        if self.judge is not None:
+            self._read_shortlists(drafts)
+            if self.config.judge_support > 0:
+                self._read_support(drafts)
+        return [self._finish(d) for d in drafts]
 
     def components(self, question: Question, answer: str) -> EvidenceComponents:
         """The per-window evidence terms before weighting (used by the benchmark to tune the weights)."""
@@ -559,38 +585,57 @@ class CoverageScorer:
             anchors[k] = anchor / max(float(np.linalg.norm(anchor)), 1e-12)
         return anchors
 
-    def _judge_windows(
-        self, question: Question, answer: str, prep: _Prepared, picked: np.ndarray
-    ) -> np.ndarray:
-        """(points, windows, len(LABELS)) judge probabilities, filled where `picked` (zeros elsewhere)."""
+    def _read_shortlists(self, drafts: list[_Draft]) -> None:
+        """The judge's probabilities on each answer's shortlisted windows (`shortlist`), in one call."""
         assert self.judge is not None
-        rows, cols = np.nonzero(picked)
-        out = np.zeros((*picked.shape, len(LABELS)), dtype=np.float32)
-        if len(rows):
-            texts = {j: self._window_text(answer, prep, j) for j in set(cols.tolist())}
-            pairs = [(question.key_points[k].text, texts[j]) for k, j in zip(rows, cols, strict=True)]
-            out[rows, cols] = self.judge.judge(pairs)
-        return out
+        pairs, where = [], []
+        for d in drafts:
+            rows, cols = np.nonzero(d.read)
+            texts = {j: self._window_text(d.answer, d.prep, j) for j in set(cols.tolist())}
+            pairs += [(d.question.key_points[k].text, texts[j]) for k, j in zip(rows, cols, strict=True)]
+            where.append((rows, cols))
+        probabilities = self.judge.judge(pairs)
+        start = 0
+        for d, (rows, cols) in zip(drafts, where, strict=True):
+            d.probabilities[rows, cols] = probabilities[start : start + len(rows)]
+            start += len(rows)
 
-    def _support(
-        self, question: Question, prep: _Prepared, vectors: np.ndarray, points: np.ndarray
-    ) -> np.ndarray:
-        """Per key point (where `points`), the highest P(states) the judge reads on the support windows
-        nearest it."""
+    def _read_support(self, drafts: list[_Draft]) -> None:
+        """Per answer and key point the evidence credits, whether the judge reads P(states) >= judge_support
+        on one of the judge_support_shortlist support windows nearest the point (`support_shortlist`).
+
+        The nearest windows are read first and the next ones only for points not yet supported: most made
+        points are supported by their nearest window, and the verdict (any window reaching the threshold)
+        is the same as reading them all. Each step is one judge call over every answer.
+        """
         assert self.judge is not None
-        out = np.zeros(len(question.key_points), dtype=np.float32)
-        wanted = np.nonzero(points)[0]
-        if not len(wanted) or not prep.support_spans:
-            return out
-        nearest = support_shortlist(self._nearness(question, prep, vectors)[wanted], self.config)
-        rows, cols = np.nonzero(nearest)
-        texts = _texts(prep.support_spans, prep)
-        states = np.zeros(nearest.shape, dtype=np.float32)
-        states[rows, cols] = self.judge.judge(
-            [(question.key_points[wanted[r]].text, texts[c]) for r, c in zip(rows, cols, strict=True)]
-        )[:, STATES]
-        out[wanted] = states.max(axis=1)
-        return out
+        cfg = self.config
+        ranked: list[dict[int, np.ndarray]] = []  # per draft: credited point -> its windows, nearest first
+        for d in drafts:
+            credited = judged(d.evidence, d.read, d.probabilities, cfg)[0].max(axis=1) >= cfg.partial
+            wanted = np.nonzero(credited)[0]
+            d.support = np.zeros(len(d.question.key_points), dtype=np.float32)
+            if not len(wanted) or not d.prep.support_spans:
+                ranked.append({})
+                continue
+            nearness = self._nearness(d.question, d.prep, d.support_vectors)[wanted]
+            k = min(cfg.judge_support_shortlist, nearness.shape[1])
+            order = np.argsort(-nearness, axis=1, kind="stable")[:, :k]  # as support_shortlist picks
+            ranked.append(dict(zip(wanted.tolist(), order, strict=True)))
+        texts = [_texts(d.prep.support_spans, d.prep) for d in drafts]
+        start = 0
+        for stop in (*_SUPPORT_STEPS, cfg.judge_support_shortlist):
+            pairs, where = [], []
+            for i, d in enumerate(drafts):
+                for k, order in ranked[i].items():
+                    if d.support[k] < cfg.judge_support:
+                        pairs += [(d.question.key_points[k].text, texts[i][j]) for j in order[start:stop]]
+                        where += [(i, k)] * len(order[start:stop])
+            if not pairs:
+                break
+            for (i, k), p in zip(where, self.judge.judge(pairs)[:, STATES], strict=True):
+                drafts[i].support[k] = max(drafts[i].support[k], p)
+            start = stop
 
     def window_texts(self, answer: str) -> list[str]:
         """The answer's windows as the judge reads them, in the order of `components`' columns."""
@@ -604,22 +649,22 @@ class CoverageScorer:
         first = prep.kept_tokens[max(0, a - NEGATION_REACH)]
         return answer[prep.tokens[first].start : prep.tokens[prep.spans[j][1] - 1].end]
 
-    def _score_prepared(
+    def _draft(
         self, question: Question, answer: str, prep: _Prepared, spans: np.ndarray, support_vectors: np.ndarray
-    ) -> Score:
-        cfg = self.config
+    ) -> _Draft:
         parts = self._components(question, prep, spans)
-        evidence = parts.combine(cfg)
-        if self.judge is None:
-            read = np.zeros(evidence.shape, dtype=bool)
-        else:
-            read = shortlist(evidence, cfg)
-            probabilities = self._judge_windows(question, answer, prep, read)
-            support = None
-            if cfg.judge_support > 0:
-                credited = judged(evidence, read, probabilities, cfg)[0].max(axis=1) >= cfg.partial
-                support = self._support(question, prep, support_vectors, credited)
-            evidence, opposite = judged(evidence, read, probabilities, cfg, support)
+        evidence = parts.combine(self.config)
+        read = (
+            np.zeros(evidence.shape, dtype=bool) if self.judge is None else shortlist(evidence, self.config)
+        )
+        probabilities = np.zeros((*evidence.shape, len(LABELS)), dtype=np.float32)
+        return _Draft(question, answer, prep, parts, evidence, read, probabilities, support_vectors)
+
+    def _finish(self, d: _Draft) -> Score:
+        cfg, question, answer, prep, parts = self.config, d.question, d.answer, d.prep, d.parts
+        evidence, read = d.evidence, d.read
+        if self.judge is not None:
+            evidence, opposite = judged(evidence, read, d.probabilities, cfg, d.support)
         results = []
         for k, point in enumerate(question.key_points):
             best = int(np.argmax(evidence[k]))
