@@ -36,7 +36,6 @@ if TYPE_CHECKING:
     from faster_whisper import WhisperModel
 
 SAMPLE_RATE = 16_000
-MODEL_ENV_VAR = settings.WHISPER_MODEL_ENV_VAR  # views/widgets.py names it
 # Whisper keeps "um" and "uh" when its context already contains them; without this it mostly drops them.
 # Kept short: the longer "Umm, let me think like, hmm... Okay, here's what I'm, like, thinking." prompt
 # made tiny.en skip whole stretches of long answers (bench/speech.py).

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from practice import assess, coach_bank, models, scoring, speech_in, speech_out
+from practice import assess, coach_bank, models, scoring, settings, speech_in, speech_out
 from practice.bank import Bank, ExampleAnswers, Question
 from practice.markdown import Highlight, escape_markdown, highlighted
 from practice.scoring.coverage import CoverageScorer
@@ -54,7 +54,7 @@ def transcriber(model: str) -> speech_in.Transcriber:
 
 
 def whisper_model() -> str:
-    return st.session_state.get("whisper_model") or os.environ.get(speech_in.MODEL_ENV_VAR) or "tiny.en"
+    return st.session_state.get("whisper_model") or settings.whisper_model()
 
 
 def load_models() -> bool:
