@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -354,7 +354,7 @@ class Accounts:
     def _locked_until(self, conn: Connection, key: str, now: datetime) -> datetime | None:
         """When a name's lock ends, if `max_failures` wrong passwords within `window` have locked it."""
         f, p = login_failures_table, self.policy
-        recent = conn.scalars(
+        recent: Sequence[datetime] = conn.scalars(
             sa.select(f.c.failed_at)
             .where(f.c.name_key == key)
             .order_by(f.c.failed_at.desc())

@@ -172,7 +172,7 @@ def _account(conn: Connection, candidate: Candidate) -> Account | None:
 
 def _coaches(conn: Connection, candidate: Candidate) -> tuple[str, ...]:
     u, a = users_table, assignments_table
-    rows = conn.scalars(
+    rows: sa.ScalarResult[str] = conn.scalars(
         sa.select(u.c.name)
         .join(a, a.c.coach_id == u.c.id)
         .where(a.c.candidate_id == candidate.id)

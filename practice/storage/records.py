@@ -31,11 +31,16 @@ STATUS_CREDIT: dict[str, float] = {"covered": 1.0, "partial": 0.5, "missed": 0.0
 class QuestionLike(Protocol):
     """What an attempt records about its question (practice.bank.Question fits)."""
 
-    id: str
-    track: str
-    level: str
-    topic: str
-    question: str
+    @property
+    def id(self) -> str: ...
+    @property
+    def track(self) -> str: ...
+    @property
+    def level(self) -> str: ...
+    @property
+    def topic(self) -> str: ...
+    @property
+    def question(self) -> str: ...
 
 
 @dataclass(frozen=True)

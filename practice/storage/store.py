@@ -408,7 +408,9 @@ class Store:
                     has_audio=bool(blob),
                 )
             )
-            attempt_id = int(result.inserted_primary_key[0])
+            primary_key = result.inserted_primary_key
+            assert primary_key is not None  # None only for a many-row insert
+            attempt_id = int(primary_key[0])
             if blob:
                 conn.execute(
                     sa.insert(recordings_table).values(
