@@ -40,7 +40,7 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 
@@ -391,7 +391,7 @@ def _occurs(phrase: tuple[str, ...], prep: _Prepared, bounds: np.ndarray) -> np.
     if not starts:
         return np.zeros(len(bounds), dtype=bool)
     first = np.array(starts)[None, :]
-    return ((first >= bounds[:, :1]) & (first + n <= bounds[:, 1:])).any(axis=1)
+    return cast(np.ndarray, ((first >= bounds[:, :1]) & (first + n <= bounds[:, 1:])).any(axis=1))
 
 
 def _lexical_evidence(
@@ -591,7 +591,10 @@ class CoverageScorer:
         pairs, where = [], []
         for d in drafts:
             rows, cols = np.nonzero(d.read)
-            texts = {j: self._window_text(d.answer, d.prep, j) for j in set(cols.tolist())}
+            # looked up below by the numpy integers np.nonzero gives, which hash as the ints
+            texts: dict[int | np.integer, str] = {
+                j: self._window_text(d.answer, d.prep, j) for j in set(cols.tolist())
+            }
             pairs += [(d.question.key_points[k].text, texts[j]) for k, j in zip(rows, cols, strict=True)]
             where.append((rows, cols))
         probabilities = self.judge.judge(pairs)
@@ -628,13 +631,14 @@ class CoverageScorer:
             pairs, where = [], []
             for i, d in enumerate(drafts):
                 for k, order in ranked[i].items():
-                    if d.support[k] < cfg.judge_support:
+                    if cast(np.ndarray, d.support)[k] < cfg.judge_support:  # set in the loop above
                         pairs += [(d.question.key_points[k].text, texts[i][j]) for j in order[start:stop]]
                         where += [(i, k)] * len(order[start:stop])
             if not pairs:
                 break
             for (i, k), p in zip(where, self.judge.judge(pairs)[:, STATES], strict=True):
-                drafts[i].support[k] = max(drafts[i].support[k], p)
+                support = cast(np.ndarray, drafts[i].support)
+                support[k] = max(support[k], p)
             start = stop
 
     def window_texts(self, answer: str) -> list[str]:
@@ -682,7 +686,9 @@ class CoverageScorer:
                     if contradicted
                     else read[k] & (evidence[k] >= (cfg.covered if status == "covered" else cfg.partial))
                 )
-                found = np.nonzero(candidates)[0] if contradicted or status != "missed" else []
+                found: np.ndarray | list[int] = (
+                    np.nonzero(candidates)[0] if contradicted or status != "missed" else []
+                )
                 shown = min(
                     found,
                     key=lambda j: (prep.word_spans[j][1] - prep.word_spans[j][0], -evidence[k, j]),

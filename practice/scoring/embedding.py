@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -110,7 +110,7 @@ class SentenceTransformerEmbedder:
         for i, (words, _) in enumerate(items):
             starts = range(0, max(1, len(words) - self.chunk_overlap), step)
             chunks += [(i, s, words[s : s + self.chunk_words]) for s in starts]
-        transformer = self._model[0]
+        transformer: Any = self._model[0]  # a Transformer module: __init__ checked it has these attributes
         encoded = transformer.tokenizer(
             [c[2] for c in chunks],
             is_split_into_words=True,
