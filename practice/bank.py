@@ -22,6 +22,7 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
+from pydantic_core import ErrorDetails
 
 from practice import settings
 from practice.files import MEGABYTE, FileReadError, read_text_limited
@@ -250,7 +251,7 @@ def make_question(
     )
 
 
-def _describe(error: dict[str, Any], raw: Any, path: Path) -> str:
+def _describe(error: ErrorDetails, raw: Any, path: Path) -> str:
     loc = list(error["loc"])
     where = f"{path}"
     if len(loc) >= 2 and loc[0] == "questions" and isinstance(loc[1], int):

@@ -30,7 +30,7 @@ from typing import Any
 from practice.assess import Assessment, assess_audio
 from practice.bank import Bank, KeyPoint, Question, UnknownQuestionError, make_question
 from practice.files import MEGABYTE, FileReadError, check_regular, read_text_limited
-from practice.scoring.coverage import CoverageScorer, EmptyAnswerError
+from practice.scoring.coverage import CoverageScorer, EmptyAnswerError, Score
 from practice.speech_in import DEFAULT_LIMITS, AudioLimits, Transcriber, TranscriptionError
 from practice.storage import spreadsheet_text
 
@@ -450,21 +450,22 @@ def grade_file(
 
     for result in broken:
         emit(result)
-    typed = [r for r in todo if not r.is_audio]
-    audio = [r for r in todo if r.is_audio]
-    for start in range(0, len(typed), TYPED_BATCH):
-        for result in _grade_typed(typed[start : start + TYPED_BATCH], resolve, judge):
-            emit(result)
-    if audio:
-        model = transcriber()
-        base = input_path.parent
-
-        def one(row: Row) -> Result:
-            return _grade_audio(row, resolve, judge, model, base, limits)
-
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            for result in pool.map(one, audio):
+    if judge is not None:  # loaded above whenever there is a row to grade
+        typed = [r for r in todo if not r.is_audio]
+        audio = [r for r in todo if r.is_audio]
+        for start in range(0, len(typed), TYPED_BATCH):
+            for result in _grade_typed(typed[start : start + TYPED_BATCH], resolve, judge):
                 emit(result)
+        if audio:
+            model = transcriber()
+            base = input_path.parent
+
+            def one(row: Row) -> Result:
+                return _grade_audio(row, resolve, judge, model, base, limits)
+
+            with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+                for result in pool.map(one, audio):
+                    emit(result)
     output.finish()
     return Summary(len(rows) + len(broken), len(rows) - len(todo), len(todo) + len(broken), failed)
 
@@ -498,15 +499,16 @@ def _grade_typed(rows: Sequence[Row], resolve: QuestionResolver, scorer: Coverag
             continue
         ready.append((i, question, answer))
     if ready:
+        scores: list[Score | EmptyAnswerError]
         try:
-            scores = scorer.score_many([(q, a) for _, q, a in ready])
+            scores = list(scorer.score_many([(q, a) for _, q, a in ready]))
         except EmptyAnswerError:  # one answer of filler words: score one by one to find it
             scores = []
             for _, q, a in ready:
                 try:
                     scores.append(scorer.score(q, a))
                 except EmptyAnswerError as exc:
-                    scores.append(exc)  # type: ignore[arg-type]
+                    scores.append(exc)
         for (i, question, answer), score in zip(ready, scores, strict=True):
             if isinstance(score, Exception):
                 results[i] = _fail(rows[i], str(score))

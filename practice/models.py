@@ -93,7 +93,7 @@ class Loader:
     def _update(self, model: str, **changes: object) -> None:
         with self._lock:
             now = self._progress.get(model, Progress(model))
-            self._progress[model] = Progress(**{**now.__dict__, **changes})  # type: ignore[arg-type]
+            self._progress[model] = Progress(**{**now.__dict__, **changes})
 
     def _run(self, model: str) -> None:
         try:

@@ -127,6 +127,11 @@ def _coverage(a: Attempt) -> float:
     return value
 
 
+def mean_coverage(scored_attempts: Iterable[Attempt]) -> float:
+    """The mean effective coverage of attempts that all have one (`scored`)."""
+    return fmean(map(_coverage, scored_attempts))
+
+
 def _groups(attempts: Iterable[Attempt], key: str) -> dict[str, list[Attempt]]:
     groups: dict[str, list[Attempt]] = defaultdict(list)
     for a in scored(attempts):
@@ -135,7 +140,7 @@ def _groups(attempts: Iterable[Attempt], key: str) -> dict[str, list[Attempt]]:
 
 
 def _group_stats(name: str, group: list[Attempt]) -> GroupStats:
-    return GroupStats(name, len(group), len({a.question_id for a in group}), fmean(map(_coverage, group)))
+    return GroupStats(name, len(group), len({a.question_id for a in group}), mean_coverage(group))
 
 
 def by_level(attempts: Iterable[Attempt]) -> list[GroupStats]:
@@ -263,7 +268,7 @@ def level_up(attempts: Iterable[Attempt], level: str | None = None, track: str |
     best = [s.best_recent_coverage for s in question_stats(a for a in pool if a.level == level)]
     average = fmean(best) if best else None
     lowest = min(best) if best else None
-    checks = (
+    checks: tuple[RuleCheck, ...] = (
         RuleCheck(
             len(best) >= LEVEL_UP_MIN_QUESTIONS,
             f"{len(best)} of {LEVEL_UP_MIN_QUESTIONS} different {level} questions answered",

@@ -154,7 +154,7 @@ def result(game: Round, bank: Bank) -> RoundResult:
             rows.append(QuestionResult(qid, text, None, skipped=qid in game.plan.skipped))
             continue
         last = scored[-1]
-        by_status: dict[str, list[str]] = {"covered": [], "partial": [], "missed": []}
+        by_status: dict[str | None, list[str]] = {"covered": [], "partial": [], "missed": []}
         for point, status in zip(last.key_points, last.key_point_statuses(), strict=False):
             by_status.setdefault(status, []).append(point.key_point.text)
         rows.append(

@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from statistics import fmean
 from typing import TYPE_CHECKING
 
 from fpdf import FPDF
@@ -65,7 +64,7 @@ def session_report(candidate: str, attempts: Sequence[Attempt], *, now: datetime
         doc.made(now)
         return doc.to_bytes()
     scored = progress.scored(items)
-    average = format_coverage(fmean(a.effective_coverage for a in scored) if scored else None)  # type: ignore[misc]
+    average = format_coverage(progress.mean_coverage(scored) if scored else None)
     doc.paragraph(
         f"Began {format_time(items[0].created_at)}. {len(items)} answer(s) to "
         f"{len({a.question_id for a in items})} question(s); average coverage {average}."
@@ -73,7 +72,7 @@ def session_report(candidate: str, attempts: Sequence[Attempt], *, now: datetime
     doc.made(now)
     rows = []
     for i, a in enumerate(items, start=1):
-        statuses = a.key_point_statuses()
+        statuses: Sequence[str | None] = a.key_point_statuses()
         rows.append(
             [
                 str(i),
@@ -103,7 +102,7 @@ def progress_report(candidate: str, attempts: Sequence[Attempt], *, now: datetim
         if items:
             doc.attempts(items)
         return doc.to_bytes()
-    average = fmean(a.effective_coverage for a in scored)  # type: ignore[misc]
+    average = progress.mean_coverage(scored)
     doc.paragraph(
         f"{len(scored)} scored attempt(s) at {len({a.question_id for a in scored})} question(s), "
         f"{format_time(scored[0].created_at)} to {format_time(scored[-1].created_at)}; "
@@ -167,8 +166,8 @@ def chart_figure(series: Sequence[progress.SeriesPoint]) -> Figure:
     order = {level: i for i, level in enumerate(LEVELS)}
     for level in sorted({p.level for p in series}, key=lambda n: (order.get(n, len(order)), n)):
         points = [p for p in series if p.level == level]
-        axes.plot(
-            [p.at for p in points],
+        axes.plot(  # matplotlib's hints take numbers only, but it plots datetimes through its date units
+            [p.at for p in points],  # type: ignore[arg-type]
             [p.coverage for p in points],
             marker="o",
             markersize=3,
@@ -179,7 +178,8 @@ def chart_figure(series: Sequence[progress.SeriesPoint]) -> Figure:
     times = {p.at for p in series}
     if len(times) == 1:  # one moment: a day either side, not the years matplotlib would pick
         (only,) = times
-        axes.set_xlim(only - timedelta(days=1), only + timedelta(days=1))
+        day = timedelta(days=1)
+        axes.set_xlim(only - day, only + day)  # type: ignore[arg-type]  # datetimes, as in plot above
     axes.set_ylabel("Coverage")
     axes.grid(alpha=0.3)
     locator = AutoDateLocator(tz=UTC)

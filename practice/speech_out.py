@@ -110,7 +110,7 @@ class _PiperFailed(Exception):
     """Piper could not read one text; it is read by espeak-ng instead."""
 
 
-def _engine():  # type: ignore[no-untyped-def]
+def _engine() -> Any:  # a pyttsx3.Engine (pyttsx3 has no type hints)
     """A new pyttsx3 engine for every call. pyttsx3.init() hands back the last engine while it is still
     alive, and a reused espeak engine often ignores a new rate (15 of 25 slow/fast pairs came out the same
     length). An old engine may then be called back after it is collected, which only prints a traceback
@@ -133,7 +133,7 @@ def voices() -> list[Voice]:
         return natural + [Voice(v.id, v.name) for v in _engine().getProperty("voices")]
 
 
-def _resolve_voice(engine, wanted: str) -> str:  # type: ignore[no-untyped-def]
+def _resolve_voice(engine: Any, wanted: str) -> str:
     available = engine.getProperty("voices")
     for v in available:
         if wanted in (v.id, v.name):
