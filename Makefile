@@ -28,6 +28,7 @@ test-fast: install  # the browser tests are marked models too, so neither chromi
 lint: install
 	$(BIN)/ruff check practice tests bench training app.py views
 	$(BIN)/ruff format --check practice tests bench training app.py views
+	$(BIN)/mypy
 
 bench: install
 	$(BIN)/python bench/scoring.py
