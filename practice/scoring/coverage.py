@@ -591,11 +591,11 @@ class CoverageScorer:
         pairs, where = [], []
         for d in drafts:
             rows, cols = np.nonzero(d.read)
-            # looked up below by the numpy integers np.nonzero gives, which hash as the ints
-            texts: dict[int | np.integer, str] = {
-                j: self._window_text(d.answer, d.prep, j) for j in set(cols.tolist())
-            }
-            pairs += [(d.question.key_points[k].text, texts[j]) for k, j in zip(rows, cols, strict=True)]
+            texts = {j: self._window_text(d.answer, d.prep, j) for j in set(cols.tolist())}
+            pairs += [
+                (d.question.key_points[k].text, texts[j])
+                for k, j in zip(rows.tolist(), cols.tolist(), strict=True)
+            ]
             where.append((rows, cols))
         probabilities = self.judge.judge(pairs)
         start = 0
@@ -614,10 +614,10 @@ class CoverageScorer:
         assert self.judge is not None
         cfg = self.config
         ranked: list[dict[int, np.ndarray]] = []  # per draft: credited point -> its windows, nearest first
+        support = [np.zeros(len(d.question.key_points), dtype=np.float32) for d in drafts]
         for d in drafts:
             credited = judged(d.evidence, d.read, d.probabilities, cfg)[0].max(axis=1) >= cfg.partial
             wanted = np.nonzero(credited)[0]
-            d.support = np.zeros(len(d.question.key_points), dtype=np.float32)
             if not len(wanted) or not d.prep.support_spans:
                 ranked.append({})
                 continue
@@ -631,15 +631,16 @@ class CoverageScorer:
             pairs, where = [], []
             for i, d in enumerate(drafts):
                 for k, order in ranked[i].items():
-                    if cast(np.ndarray, d.support)[k] < cfg.judge_support:  # set in the loop above
+                    if support[i][k] < cfg.judge_support:
                         pairs += [(d.question.key_points[k].text, texts[i][j]) for j in order[start:stop]]
                         where += [(i, k)] * len(order[start:stop])
             if not pairs:
                 break
             for (i, k), p in zip(where, self.judge.judge(pairs)[:, STATES], strict=True):
-                support = cast(np.ndarray, drafts[i].support)
-                support[k] = max(support[k], p)
+                support[i][k] = max(support[i][k], p)
             start = stop
+        for d, points in zip(drafts, support, strict=True):
+            d.support = points
 
     def window_texts(self, answer: str) -> list[str]:
         """The answer's windows as the judge reads them, in the order of `components`' columns."""
