@@ -228,8 +228,7 @@ def test_the_written_training_spans_stay_off_the_eval_questions():
 
     pairs = written_pairs(ROOT / "training" / "judge_spans", ROOT / "eval" / "answers")  # refuses eval/'s
     by_label = {label: sum(p.label == label for p in pairs) for label in (NOT_STATED, STATES, C)}
-    # two of each per key point, and two more not stated per point of the vocabulary files
-    assert len(pairs) > 2000 and by_label[STATES] == by_label[C] < by_label[NOT_STATED]
+    assert len(pairs) > 2000 and len(set(by_label.values())) == 1  # two of each per key point
 
 
 def test_the_judge_trains_on_listed_bank_questions_none_of_them_eval_questions():

@@ -173,9 +173,8 @@ def written_pairs(directory: Path, eval_dir: Path) -> list[Pair]:
     """Spans written for this project (training/judge_spans/) about the key points of bank questions that
     eval/ has no answers to: per point, two that state it, two fluent ones that say its opposite with its
     own words, and two that do not state it (the topic's words with no claim, or another true claim about
-    the same question); the vocabulary-*.yaml files add two more of the first kind per point. The public
-    data is arguments and school science; these are the domain and the contradictions a candidate
-    actually produces."""
+    the same question); an entry may also hold only some of the three. The public data is arguments and
+    school science; these are the domain and the contradictions a candidate actually produces."""
     import yaml
 
     from practice.bank import load_bank
