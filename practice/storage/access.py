@@ -44,7 +44,7 @@ def require(allowed: bool, message: str = NO_ACCESS) -> None:
 def visible_candidates(store: Store, user: User) -> list[Candidate]:
     """The candidates `user` may see, by name: themselves, their assigned ones, or everyone."""
     c = candidates_table
-    with store._transaction("read the candidates", write=False) as conn:
+    with store.transaction("read the candidates", write=False) as conn:
         rows = conn.execute(sa.select(c).where(*_visible(conn, user)).order_by(c.c.name_key)).all()
     return [Candidate(r.id, r.name, r.created_at) for r in rows]
 
@@ -86,7 +86,7 @@ def can_open_attempt(store: Store, user: User, attempt_id: Any) -> bool:
     if not isinstance(attempt_id, int) or isinstance(attempt_id, bool):
         return False
     a = attempts_table
-    with store._transaction("read the attempt", write=False) as conn:
+    with store.transaction("read the attempt", write=False) as conn:
         owner = conn.scalar(sa.select(a.c.candidate_id).where(a.c.id == attempt_id))
         return owner is not None and _sees_id(conn, user, owner)
 
@@ -96,7 +96,7 @@ def can_open_session(store: Store, user: User, session_id: Any) -> bool:
     if not isinstance(session_id, str) or not 0 < len(session_id) <= 36:
         return False
     s = sessions_table
-    with store._transaction("read the session", write=False) as conn:
+    with store.transaction("read the session", write=False) as conn:
         owner = conn.scalar(sa.select(s.c.candidate_id).where(s.c.id == session_id))
         return owner is not None and _sees_id(conn, user, owner)
 
@@ -122,7 +122,7 @@ def _sees_id(conn: Connection, user: User, candidate_id: int) -> bool:
 
 def _coach_has(store: Store, user: User, candidate: Candidate | str) -> bool:
     c, a = candidates_table, assignments_table
-    with store._transaction("read the assignments", write=False) as conn:
+    with store.transaction("read the assignments", write=False) as conn:
         found = conn.scalar(
             sa.select(sa.func.count())
             .select_from(a)

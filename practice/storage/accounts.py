@@ -129,7 +129,7 @@ class Accounts:
         chosen = role_of(role)
         hashed = self._hasher.hash(check_password(password))
         u = users_table
-        with self.store._transaction("save the user") as conn:
+        with self.store.transaction("save the user") as conn:
             if _user_row(conn, cleaned) is not None:
                 raise ValueError(f"There is already a user named {cleaned}.")
             if chosen is Role.CANDIDATE:
@@ -152,7 +152,7 @@ class Accounts:
     def user(self, name: str) -> User:
         """The user of that name (any case); NotFoundError if there is none."""
         cleaned = clean_name(name)
-        with self.store._transaction("read the user", write=False) as conn:
+        with self.store.transaction("read the user", write=False) as conn:
             row = _user_row(conn, cleaned)
         if row is None:
             raise NotFoundError(f"No user named {cleaned}.")
@@ -161,7 +161,7 @@ class Accounts:
     def users(self) -> list[User]:
         """Every user, by name."""
         u = users_table
-        with self.store._transaction("read the users", write=False) as conn:
+        with self.store.transaction("read the users", write=False) as conn:
             return [_user(r) for r in conn.execute(sa.select(u).order_by(u.c.name_key))]
 
     def set_password(self, name: str, password: str) -> User:
@@ -169,7 +169,7 @@ class Accounts:
         cleaned = clean_name(name)
         hashed = self._hasher.hash(check_password(password))
         u = users_table
-        with self.store._transaction("change the password") as conn:
+        with self.store.transaction("change the password") as conn:
             row = _require_user(conn, cleaned)
             conn.execute(sa.update(u).where(u.c.id == row.id).values(password_hash=hashed))
             conn.execute(sa.delete(logins_table).where(logins_table.c.user_id == row.id))
@@ -182,7 +182,7 @@ class Accounts:
         those.
         """
         cleaned = clean_name(name)
-        with self.store._transaction("remove the user") as conn:
+        with self.store.transaction("remove the user") as conn:
             row = _require_user(conn, cleaned)
             conn.execute(sa.delete(logins_table).where(logins_table.c.user_id == row.id))
             conn.execute(sa.delete(assignments_table).where(assignments_table.c.coach_id == row.id))
@@ -193,7 +193,7 @@ class Accounts:
 
     def assign(self, coach: str, candidate: str) -> None:
         """Let a coach review a candidate (one who has practised or has an account); twice is once."""
-        with self.store._transaction("assign the candidate") as conn:
+        with self.store.transaction("assign the candidate") as conn:
             coach_id = _coach_id(conn, coach)
             candidate_id = _candidate_id(conn, candidate)
             a = assignments_table
@@ -212,7 +212,7 @@ class Accounts:
 
     def unassign(self, coach: str, candidate: str) -> None:
         """The coach no longer reviews that candidate; nothing happens if they did not."""
-        with self.store._transaction("unassign the candidate") as conn:
+        with self.store.transaction("unassign the candidate") as conn:
             coach_id = _coach_id(conn, coach)
             candidate_id = _candidate_id(conn, candidate)
             a = assignments_table
@@ -221,7 +221,7 @@ class Accounts:
     def assigned(self, coach: str) -> list[Candidate]:
         """The candidates a coach reviews, by name."""
         c, a = candidates_table, assignments_table
-        with self.store._transaction("read the assignments", write=False) as conn:
+        with self.store.transaction("read the assignments", write=False) as conn:
             coach_id = _coach_id(conn, coach)
             rows = conn.execute(
                 sa.select(c)
@@ -235,7 +235,7 @@ class Accounts:
         """The coaches who review a candidate, by name (none for an unknown name)."""
         u, a, c = users_table, assignments_table, candidates_table
         key = clean_name(candidate).casefold()
-        with self.store._transaction("read the assignments", write=False) as conn:
+        with self.store.transaction("read the assignments", write=False) as conn:
             rows = conn.execute(
                 sa.select(u)
                 .join(a, a.c.coach_id == u.c.id)
@@ -258,7 +258,7 @@ class Accounts:
         except ValueError:
             raise AuthenticationError() from None
         now = self._now()
-        with self.store._transaction("check the login", write=False) as conn:
+        with self.store.transaction("check the login", write=False) as conn:
             locked_until = self._locked_until(conn, key, now)
             row = conn.execute(sa.select(users_table).where(users_table.c.name_key == key)).first()
         if locked_until is not None:
@@ -266,7 +266,7 @@ class Accounts:
         if row is None or not self._verify(row.password_hash, password):
             if row is None:
                 self._verify(self._decoy_hash, password)  # as slow as a real check: names stay unknown
-            with self.store._transaction("record the failed login") as conn:
+            with self.store.transaction("record the failed login") as conn:
                 f = login_failures_table
                 conn.execute(sa.insert(f).values(name_key=key, failed_at=now))
                 conn.execute(
@@ -277,7 +277,7 @@ class Accounts:
                 raise LoginLockedError(locked_until, now)
             raise AuthenticationError()
         rehashed = self._hasher.hash(password) if self._hasher.check_needs_rehash(row.password_hash) else None
-        with self.store._transaction("finish the login") as conn:
+        with self.store.transaction("finish the login") as conn:
             conn.execute(sa.delete(login_failures_table).where(login_failures_table.c.name_key == key))
             if rehashed is not None:  # unless the password changed meanwhile
                 u = users_table
@@ -293,7 +293,7 @@ class Accounts:
         token = secrets.token_urlsafe(32)
         now = self._now()
         lg = logins_table
-        with self.store._transaction("log in") as conn:
+        with self.store.transaction("log in") as conn:
             row = conn.execute(sa.select(users_table).where(users_table.c.id == user.id)).first()
             if row is None or row.name_key != user.name.casefold():
                 raise NotFoundError(f"No user named {user.name}.")
@@ -312,7 +312,7 @@ class Accounts:
         digest = token_digest(token)
         now = self._now()
         lg, u = logins_table, users_table
-        with self.store._transaction("check the login", write=False) as conn:
+        with self.store.transaction("check the login", write=False) as conn:
             row = conn.execute(
                 sa.select(u, lg.c.last_seen_at)
                 .join(lg, lg.c.user_id == u.c.id)
@@ -325,7 +325,7 @@ class Accounts:
             self.close_login(token)
             return None
         if idle >= self.policy.touch_every:
-            with self.store._transaction("keep the login") as conn:
+            with self.store.transaction("keep the login") as conn:
                 conn.execute(sa.update(lg).where(lg.c.token_hash == digest).values(last_seen_at=now))
         return _user(row)
 
@@ -333,7 +333,7 @@ class Accounts:
         """Log out: that token no longer opens anything (an unknown one is ignored)."""
         if not isinstance(token, str) or not 0 < len(token) <= MAX_TOKEN_LENGTH:
             return
-        with self.store._transaction("log out") as conn:
+        with self.store.transaction("log out") as conn:
             conn.execute(sa.delete(logins_table).where(logins_table.c.token_hash == token_digest(token)))
 
     # helpers

@@ -90,7 +90,7 @@ def export_candidate(store: Store, name: str) -> bytes:
     cleaned = clean_name(name)
     buffer = io.BytesIO()
     with (
-        store._transaction("export the candidate", write=False) as conn,
+        store.transaction("export the candidate", write=False) as conn,
         zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf,
     ):
         candidate = _require_candidate(conn, cleaned)
@@ -132,7 +132,7 @@ def delete_candidate(store: Store, name: str) -> int:
     same name (a coach who practised) stays.
     """
     cleaned = clean_name(name)
-    with store._transaction("delete the candidate") as conn:
+    with store.transaction("delete the candidate") as conn:
         candidate = _require_candidate(conn, cleaned)
         ids = sa.select(attempts_table.c.id).where(attempts_table.c.candidate_id == candidate.id)
         for table in (overrides_table, notes_table, recordings_table):

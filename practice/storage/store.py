@@ -302,7 +302,10 @@ class Store:
         self.close()
 
     @contextmanager
-    def _transaction(self, action: str, *, write: bool = True) -> Iterator[Connection]:
+    def transaction(self, action: str, *, write: bool = True) -> Iterator[Connection]:
+        """One connection in one transaction, for the storage package's other modules (accounts, access,
+        owndata) as for the store: a driver error becomes a StorageError naming `action`; `write` takes
+        SQLite's write lock at the start (see _on_begin)."""
         with _guard(action, self.url), self.engine.connect() as conn:
             if write:
                 conn.execution_options(practice_write=True)
@@ -314,7 +317,7 @@ class Store:
     def candidate(self, name: str) -> Candidate:
         """The candidate of that name (trimmed, any case), created on first use."""
         cleaned = clean_name(name)
-        with self._transaction("save the candidate") as conn:
+        with self.transaction("save the candidate") as conn:
             return self._candidate(conn, cleaned)
 
     def _candidate(self, conn: Connection, cleaned: str) -> Candidate:
@@ -340,13 +343,13 @@ class Store:
 
     def candidates(self) -> list[Candidate]:
         t = candidates_table
-        with self._transaction("read the candidates", write=False) as conn:
+        with self.transaction("read the candidates", write=False) as conn:
             rows = conn.execute(sa.select(t).order_by(t.c.name_key)).all()
         return [Candidate(r.id, r.name, r.created_at) for r in rows]
 
     def start_session(self, candidate: Candidate | str) -> str:
         """A new practice session's id: attempts saved with it can be exported together."""
-        with self._transaction("start the session") as conn:
+        with self.transaction("start the session") as conn:
             who = self._resolve_candidate(conn, candidate)
             session_id = uuid.uuid4().hex
             conn.execute(
@@ -356,7 +359,7 @@ class Store:
 
     def session_candidate(self, session_id: str) -> str | None:
         """The name of the candidate a session was started for; None if there is no such session."""
-        with self._transaction("read the session", write=False) as conn:
+        with self.transaction("read the session", write=False) as conn:
             return conn.execute(
                 sa.select(candidates_table.c.name)
                 .join(sessions_table, sessions_table.c.candidate_id == candidates_table.c.id)
@@ -388,7 +391,7 @@ class Store:
         mime = (audio_mime or "application/octet-stream").strip().lower()[:100]
         if blob and mime not in _AUDIO_EXTENSIONS:  # served back as stored: never a browser's claimed type
             raise ValueError(f"'{mime}' is not an audio type this app stores or plays.")
-        with self._transaction("save the attempt") as conn:
+        with self.transaction("save the attempt") as conn:
             who = self._resolve_candidate(conn, candidate)
             if session_id is not None:
                 self._ensure_session(conn, session_id, who)
@@ -475,7 +478,7 @@ class Store:
         return self._update(attempt_id, "save the attempt's status", **values)
 
     def _update(self, attempt_id: int, action: str, **values: Any) -> Attempt:
-        with self._transaction(action) as conn:
+        with self.transaction(action) as conn:
             self._require(conn, attempt_id)
             conn.execute(sa.update(attempts_table).where(attempts_table.c.id == attempt_id).values(**values))
             return self._load(conn, [attempt_id])[0]
@@ -519,11 +522,11 @@ class Store:
             conditions.append(a.c.created_at >= _since(since))
         if until is not None:
             conditions.append(_until(a.c.created_at, until))
-        with self._transaction("read the attempts", write=False) as conn:
+        with self.transaction("read the attempts", write=False) as conn:
             return self._select(conn, conditions, limit=limit)
 
     def attempt(self, attempt_id: int) -> Attempt:
-        with self._transaction("read the attempt", write=False) as conn:
+        with self.transaction("read the attempt", write=False) as conn:
             found = self._load(conn, [attempt_id])
         if not found:
             raise NotFoundError(f"No attempt with id {attempt_id}.")
@@ -532,7 +535,7 @@ class Store:
     def audio(self, attempt_id: int) -> tuple[bytes, str] | None:
         """The recording's bytes and MIME type, or None for typed answers."""
         r = recordings_table
-        with self._transaction("read the recording", write=False) as conn:
+        with self.transaction("read the recording", write=False) as conn:
             row = conn.execute(sa.select(r.c.data, r.c.mime).where(r.c.attempt_id == attempt_id)).first()
         return None if row is None else (bytes(row.data), row.mime)
 
@@ -554,7 +557,7 @@ class Store:
         coverage beside the automatic one, None clears it, and leaving it out keeps the one saved.
         """
         who = clean_name(author)
-        with self._transaction("save the review") as conn:
+        with self.transaction("save the review") as conn:
             found = self._load(conn, [attempt_id])
             if not found:
                 raise NotFoundError(f"No attempt with id {attempt_id}.")
@@ -574,7 +577,7 @@ class Store:
         who = clean_name(author)
         body = _note_text(text)
         n = notes_table
-        with self._transaction("edit the note") as conn:
+        with self.transaction("edit the note") as conn:
             attempt_id = _note_attempt(conn, note_id)
             conn.execute(sa.update(n).where(n.c.id == note_id).values(text=body, author=who))
             return self._load(conn, [attempt_id])[0]
@@ -585,7 +588,7 @@ class Store:
         `author`, who deletes it, is checked like any name but not recorded.
         """
         clean_name(author)
-        with self._transaction("delete the note") as conn:
+        with self.transaction("delete the note") as conn:
             attempt_id = _note_attempt(conn, note_id)
             conn.execute(sa.delete(notes_table).where(notes_table.c.id == note_id))
             return self._load(conn, [attempt_id])[0]
