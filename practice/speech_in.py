@@ -25,7 +25,6 @@ from practice.files import MEGABYTE, FileReadError, read_limited
 from practice.offline import (
     ModelLoadError,
     bundled_whisper_tiny_en,
-    cache_root,
     keep_hub_offline,
     quiet_onnxruntime,
 )
@@ -256,7 +255,7 @@ def _too_long(seconds: float, limits: AudioLimits, *, refused: bool = False) -> 
 
 
 def _data_dir() -> Path:
-    return cache_root() / "models"
+    return settings.cache_dir() / "models"
 
 
 def whisper_base_dir() -> Path:

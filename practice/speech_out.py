@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from practice import settings
-from practice.offline import cache_root, load_once
+from practice.offline import load_once
 
 log = logging.getLogger(__name__)
 
@@ -60,17 +60,12 @@ PIPER_VOICE = Voice(PIPER, "Natural US English (piper, joe)")
 
 
 def cache_dir() -> Path:
-    return cache_root() / "speech"
-
-
-def default_voice() -> str:
-    """The voice when none is asked for: settings.voice(), "espeak" unless PRACTICE_VOICE says otherwise."""
-    return settings.voice()
+    return settings.cache_dir() / "speech"
 
 
 def is_piper(voice: str | None) -> bool:
     """Whether `voice` (None: the default voice) asks for the natural voice."""
-    return (voice or default_voice()).strip().lower() in (PIPER, PIPER_VOICE.name.lower())
+    return (voice or settings.voice()).strip().lower() in (PIPER, PIPER_VOICE.name.lower())
 
 
 def piper_installed() -> bool:
@@ -167,7 +162,7 @@ def synthesize(
     if not 60 <= rate <= 400:
         raise SpeechError(f"Invalid speaking rate {rate}, expected 60 to 400 words per minute.")
     folder = cache or cache_dir()
-    chosen = (voice or default_voice()).strip()
+    chosen = (voice or settings.voice()).strip()
     if is_piper(chosen):
         key = _cache_key(text, f"{PIPER}/{PIPER_MODEL}@{PIPER_NATURAL_RATE}", rate)
         try:

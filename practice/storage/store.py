@@ -84,17 +84,12 @@ _AUDIO_EXTENSIONS = {
 # --- opening ------------------------------------------------------------------------------------------
 
 
-def data_dir() -> Path:
-    """The database's folder (and the coach's questions'): settings.data_dir()."""
-    return settings.data_dir()
-
-
 def default_url() -> str:
     """`PRACTICE_DATABASE_URL` if set, else practice.db in the data directory."""
     url = settings.database_url()
     if url:
         return url
-    return sa.URL.create("sqlite", database=str(data_dir() / "practice.db")).render_as_string()
+    return sa.URL.create("sqlite", database=str(settings.data_dir() / "practice.db")).render_as_string()
 
 
 def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
