@@ -250,12 +250,16 @@ def shortlist(evidence: np.ndarray, cfg: ScoringConfig, valid: np.ndarray | None
     return picked & (evidence.max(axis=1, keepdims=True) >= floor) & np.isfinite(evidence)
 
 
+def nearest_support(nearness: np.ndarray, cfg: ScoringConfig) -> np.ndarray:
+    """Per point (rows of nearness, points x support windows), its judge_support_shortlist nearest support
+    windows' columns, nearest first."""
+    return np.argsort(-nearness, axis=1, kind="stable")[:, : cfg.judge_support_shortlist]
+
+
 def support_shortlist(nearness: np.ndarray, cfg: ScoringConfig) -> np.ndarray:
-    """Per point and support window (points x windows): whether the judge reads it, the point's
-    judge_support_shortlist nearest windows."""
-    k = min(cfg.judge_support_shortlist, nearness.shape[1])
+    """Per point and support window (points x windows): whether the judge reads it (`nearest_support`)."""
     nearest = np.zeros(nearness.shape, dtype=bool)
-    np.put_along_axis(nearest, np.argsort(-nearness, axis=1, kind="stable")[:, :k], True, axis=1)
+    np.put_along_axis(nearest, nearest_support(nearness, cfg), True, axis=1)
     return nearest
 
 
@@ -605,7 +609,7 @@ class CoverageScorer:
 
     def _read_support(self, drafts: list[_Draft]) -> None:
         """Per answer and key point the evidence credits, whether the judge reads P(states) >= judge_support
-        on one of the judge_support_shortlist support windows nearest the point (`support_shortlist`).
+        on one of the judge_support_shortlist support windows nearest the point (`nearest_support`).
 
         The nearest windows are read first and the next ones only for points not yet supported: most made
         points are supported by their nearest window, and the verdict (any window reaching the threshold)
@@ -621,9 +625,7 @@ class CoverageScorer:
             if not len(wanted) or not d.prep.support_spans:
                 ranked.append({})
                 continue
-            nearness = self._nearness(d.question, d.prep, d.support_vectors)[wanted]
-            k = min(cfg.judge_support_shortlist, nearness.shape[1])
-            order = np.argsort(-nearness, axis=1, kind="stable")[:, :k]  # as support_shortlist picks
+            order = nearest_support(self._nearness(d.question, d.prep, d.support_vectors)[wanted], cfg)
             ranked.append(dict(zip(wanted.tolist(), order, strict=True)))
         texts = [_texts(d.prep.support_spans, d.prep) for d in drafts]
         start = 0
