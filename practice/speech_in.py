@@ -28,7 +28,7 @@ from practice.offline import (
     keep_hub_offline,
     quiet_onnxruntime,
 )
-from practice.scoring.text import HESITATIONS
+from practice.scoring.text import hesitation
 from practice.transcript import Transcript, Word, clock
 
 if TYPE_CHECKING:
@@ -432,7 +432,7 @@ def _looks_looped(transcript: Transcript, speech_seconds: float) -> bool:
     for step in (1, 2):
         matches = 0
         for i in range(step, len(tokens)):
-            same = tokens[i] == tokens[i - step] and tokens[i] not in HESITATIONS  # "um um um" is real
+            same = tokens[i] == tokens[i - step] and hesitation(tokens[i]) is None  # "um um um" is real
             matches = matches + 1 if same and tokens[i] else 0
             if matches >= (LOOP_REPEATS - 1) * step:
                 return True

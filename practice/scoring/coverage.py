@@ -50,10 +50,10 @@ from practice.scoring.judge import CONTRADICTS, LABELS, STATES, Judge
 from practice.scoring.structure import StructureReport
 from practice.scoring.text import (
     ANTONYMS,
-    HESITATIONS,
     Token,
     contains_phrase,
     content_stems,
+    hesitation,
     is_negated,
     negation_scope,
     phrase_stems,
@@ -358,7 +358,7 @@ def _texts(spans: list[tuple[int, int]], prep: _Prepared) -> list[str]:
 def _prepare(answer: str, sizes: tuple[int, ...], support: tuple[int, int] = (0, 1)) -> _Prepared:
     """support: (words per support window, mean stride between their starts); a size of 0: none."""
     tokens = tokenize(answer)
-    keep = [i for i, t in enumerate(tokens) if t.text not in HESITATIONS]
+    keep = [i for i, t in enumerate(tokens) if hesitation(t.text) is None]
     if not keep:
         raise EmptyAnswerError("The answer has no words to score.")
     repeats = repeated_runs([tokens[i].text for i in keep])  # saying it again adds nothing

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from practice.scoring.text import NEGATORS, STOPWORDS, stem
+from practice.scoring.text import NEGATORS, STOPWORDS, hesitation, stem
 from practice.scoring.text import words as split_words
 from practice.transcript import Word, clock
 
@@ -37,18 +37,6 @@ TOP_WORDS = 8
 MIN_TOP_WORD_COUNT = 2  # a word said once is not one the candidate leans on
 
 _PUNCT_END = re.compile(r"[,.;:!?…\-–—]['\"”’)]*$")
-
-# Hesitation sounds, matched on the whole token so stretched forms ("ummm", "uhh") fold into their base.
-_HARD_FILLERS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("uhm", re.compile(r"u+h+m+")),
-    ("um", re.compile(r"u+m+")),
-    ("uh", re.compile(r"u+h+")),
-    ("erm", re.compile(r"e+r+m+")),
-    ("er", re.compile(r"e+r+")),
-    ("hmm", re.compile(r"h+m+")),
-    ("mm", re.compile(r"m{2,}")),
-    ("ah", re.compile(r"a+h+")),
-)
 
 # Words after which "kind of" / "sort of" names a type ("which kind of model", "this sort of data").
 _DETERMINERS = frozenset(
@@ -380,7 +368,7 @@ def _hard_filler(tokens: Sequence[str]) -> str | None:
     """The hesitation a whole word is ("Um," "uhh" "um-um"), or None if any part of it is a real word."""
     kinds = []
     for t in tokens:
-        kind = next((k for k, pattern in _HARD_FILLERS if pattern.fullmatch(t)), None)
+        kind = hesitation(t)
         if kind is None:
             return None
         kinds.append(kind)

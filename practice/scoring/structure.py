@@ -24,7 +24,7 @@ from typing import Literal
 import numpy as np
 
 from practice.scoring.judge import STATES, Judge
-from practice.scoring.text import HESITATIONS, tokenize
+from practice.scoring.text import hesitation, tokenize
 from practice.scoring.text import windows as word_windows
 
 Component = Literal["situation", "task", "action", "result"]
@@ -151,7 +151,7 @@ class Window:
 
 def answer_windows(answer: str, sizes: Sequence[int]) -> list[Window]:
     """The answer's overlapping word windows (stride half a window), hesitations left out."""
-    tokens = [t for t in tokenize(answer) if t.text not in HESITATIONS]
+    tokens = [t for t in tokenize(answer) if hesitation(t.text) is None]
     out = []
     for a, b in word_windows(len(tokens), tuple(sizes)):
         start, end = tokens[a].start, tokens[b - 1].end

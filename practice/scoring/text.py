@@ -41,8 +41,30 @@ ENGLISH_STOP_WORDS = frozenset(
     """.split()
 )
 
-# Sounds that carry no content; dropped before embedding so "um" does not dilute a span.
-HESITATIONS = frozenset({"um", "uh", "er", "erm", "ah", "eh", "hmm", "mm", "mhm", "uhm", "umm"})
+# Sounds that carry no content, by base form and the spellings that fold into it ("ummm", "uhh"): dropped
+# before embedding so "um" does not dilute a span, and counted as fillers by the delivery report.
+_HESITATION_FORMS = (
+    ("uhm", r"u+h+m+"),
+    ("um", r"u+m+"),
+    ("uh", r"u+h+"),
+    ("erm", r"e+r+m+"),
+    ("er", r"e+r+"),
+    ("eh", r"e+h+"),
+    ("mhm", r"m+h+m+"),
+    ("hmm", r"h+m+"),
+    ("mm", r"m{2,}"),
+    ("ah", r"a+h+"),
+)
+HESITATIONS = frozenset(base for base, _ in _HESITATION_FORMS)
+_HESITATION = re.compile("|".join(f"(?P<{base}>{form})" for base, form in _HESITATION_FORMS))
+
+
+def hesitation(token: str) -> str | None:
+    """The base form of the hesitation sound a lowercase word is ("ummm" -> "um"), or None."""
+    m = _HESITATION.fullmatch(token)
+    return m.lastgroup if m else None
+
+
 NEGATORS = frozenset(
     {"not", "no", "never", "none", "neither", "nor", "cannot", "without", "nothing", "nobody"}
 )
