@@ -98,7 +98,7 @@ def data_dir() -> Path:
 
 def database_url() -> str | None:
     """PRACTICE_DATABASE_URL: the attempts database, e.g. postgresql+psycopg://...; surrounding spaces are
-    ignored. None: practice.db in `data_dir()` (practice.storage.store.default_url)."""
+    ignored. None: practice.db in `data_dir()` (practice.storage.engine.default_url)."""
     return _raw(DATABASE_URL_ENV_VAR).strip() or None
 
 

@@ -3,10 +3,13 @@
 - `records`: what the store hands back (Candidate, Attempt, Note, KeyPointOverride, User and its Role) and
   the attempt arithmetic (effective statuses and coverage under a coach's overrides); `clean_name`.
 - `schema`: the tables, the migrations that build them, SCHEMA_VERSION, `schema_version()`, `migrate()`.
-- `store`: `Store` (every read and write, a coach's review in one transaction), `open_store`, the default
-  location, SQLite's configuration, and driver errors turned into one `StorageError` sentence.
+- `engine`: `open_store`, the default location, the engine for SQLite (WAL, busy timeout) or PostgreSQL.
+- `store`: `Store`, every read and write (a coach's review in one transaction).
+- `rows`: attempt rows read back into Attempts, with notes and overrides (`select_attempts`).
+- `review`: a coach's review written one part at a time (note, key-point status, coverage).
 - `codec`: the stored JSON of a Score, Delivery and Transcript, both ways (pydantic), old rows included.
-- `errors`: `StorageError`, `NotFoundError`, `AuthenticationError` and `LoginLockedError`, `AccessDenied`.
+- `errors`: `StorageError`, `NotFoundError`, `AuthenticationError` and `LoginLockedError`, `AccessDenied`;
+  `guard`, driver errors turned into one `StorageError` sentence.
 - `accounts`: `Accounts` (users, argon2 passwords, rate-limited `authenticate`, logins that expire, coach
   assignments), `login_required()` (PRACTICE_REQUIRE_LOGIN), `LOCAL_USER` for when logins are off.
 - `access`: every access rule (`visible_candidates`, `visible_attempts`, `can_see`, `can_review`,
@@ -21,6 +24,7 @@
 
 from practice.storage import access
 from practice.storage.accounts import LOCAL_USER, Accounts, LoginPolicy, login_required
+from practice.storage.engine import open_store
 from practice.storage.errors import (
     AccessDenied,
     AuthenticationError,
@@ -39,7 +43,7 @@ from practice.storage.records import (
     User,
 )
 from practice.storage.schema import SCHEMA_VERSION, metadata, migrate, schema_version
-from practice.storage.store import Store, open_store
+from practice.storage.store import Store
 from practice.storage.summary import AttemptSummary, KeyPointSummary, format_coverage, format_time, summarize
 
 __all__ = [

@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection
 from practice.storage import codec
 from practice.storage.errors import NotFoundError
 from practice.storage.records import Attempt, Candidate, Role, _now, clean_name
+from practice.storage.rows import select_attempts
 from practice.storage.schema import (
     assignments_table,
     attempts_table,
@@ -94,7 +95,7 @@ def export_candidate(store: Store, name: str) -> bytes:
         zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf,
     ):
         candidate = _require_candidate(conn, cleaned)
-        attempts = store._select(conn, [attempts_table.c.candidate_id == candidate.id])
+        attempts = select_attempts(conn, [attempts_table.c.candidate_id == candidate.id])
         exported = []
         r = recordings_table
         for attempt in attempts:
