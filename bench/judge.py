@@ -21,8 +21,8 @@ from bench.evalset import load_eval_set  # noqa: E402
 from practice.bank import load_bank  # noqa: E402
 from practice.offline import keep_hub_offline  # noqa: E402
 from practice.scoring import CoverageScorer, ScoringConfig  # noqa: E402
-from practice.scoring.coverage import shortlist  # noqa: E402
 from practice.scoring.embedding import default_embedder  # noqa: E402
+from practice.scoring.evidence import shortlist  # noqa: E402
 from practice.scoring.judge import CONTRADICTS, STATES, default_judge  # noqa: E402
 
 TOP = 3

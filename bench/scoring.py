@@ -33,14 +33,14 @@ from bench.readme import replace_block, verdict  # noqa: E402
 from practice.bank import Question, load_bank  # noqa: E402
 from practice.offline import keep_hub_offline  # noqa: E402
 from practice.scoring import CoverageScorer, ScoringConfig  # noqa: E402
-from practice.scoring.coverage import (  # noqa: E402
+from practice.scoring.embedding import Embedder, default_embedder  # noqa: E402
+from practice.scoring.evidence import (  # noqa: E402
     EvidenceComponents,
     credit,
     judged,
     shortlist,
     support_shortlist,
 )
-from practice.scoring.embedding import Embedder, default_embedder  # noqa: E402
 from practice.scoring.judge import LABELS, STATES, Judge, default_judge  # noqa: E402
 
 GRID = {

@@ -44,8 +44,8 @@ from bench.readme import replace_block, verdict  # noqa: E402
 from practice.bank import Question, make_question  # noqa: E402
 from practice.offline import keep_hub_offline  # noqa: E402
 from practice.scoring import CoverageScorer, ScoringConfig  # noqa: E402
-from practice.scoring.coverage import EvidenceComponents  # noqa: E402
 from practice.scoring.embedding import Embedder, default_embedder  # noqa: E402
+from practice.scoring.evidence import EvidenceComponents  # noqa: E402
 from practice.scoring.judge import default_judge  # noqa: E402
 
 DATASETS_ENV_VAR = "PRACTICE_DATASETS_DIR"

@@ -11,8 +11,9 @@ from typing import Any
 
 from practice.bank import Question
 from practice.scoring import default_scorer
-from practice.scoring.coverage import CoverageScorer, Score
+from practice.scoring.coverage import CoverageScorer
 from practice.scoring.delivery import Delivery, measure_delivery
+from practice.scoring.results import Score
 from practice.scoring.structure import StructureReader
 from practice.speech_in import DEFAULT_LIMITS, AudioLimits, Transcriber, default_transcriber
 from practice.transcript import Transcript

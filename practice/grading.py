@@ -30,7 +30,9 @@ from typing import Any
 from practice.assess import Assessment, assess_audio
 from practice.bank import Bank, KeyPoint, Question, UnknownQuestionError, make_question
 from practice.files import MEGABYTE, FileReadError, check_regular, read_text_limited
-from practice.scoring.coverage import CoverageScorer, EmptyAnswerError, Score
+from practice.scoring.coverage import CoverageScorer
+from practice.scoring.evidence import EmptyAnswerError
+from practice.scoring.results import Score
 from practice.speech_in import DEFAULT_LIMITS, AudioLimits, Transcriber, TranscriptionError
 from practice.storage import spreadsheet_text
 

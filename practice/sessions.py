@@ -17,7 +17,8 @@ from typing import Literal
 from practice import progress
 from practice.assess import Assessment, assess_text, assess_transcript
 from practice.bank import Bank, Question
-from practice.scoring.coverage import CoverageScorer, EmptyAnswerError
+from practice.scoring.coverage import CoverageScorer
+from practice.scoring.evidence import EmptyAnswerError
 from practice.speech_in import (
     DEFAULT_LIMITS,
     AudioLimits,

@@ -9,7 +9,7 @@ import pytest
 
 from practice.bank import KeyPoint, load_bank, make_question
 from practice.scoring import CoverageScorer, ScoringConfig
-from practice.scoring.coverage import judged, support_windows
+from practice.scoring.evidence import judged, support_windows
 from practice.scoring.judge import (
     JUDGE_DIR,
     LABELS,

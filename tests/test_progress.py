@@ -20,7 +20,7 @@ from practice.progress import (
     weak_queue,
     weakest_questions,
 )
-from practice.scoring.coverage import KeyPointResult, Score
+from practice.scoring.results import KeyPointResult, Score
 from practice.storage import Attempt, Candidate, KeyPointOverride
 
 T0 = datetime(2025, 5, 1, 12, 0, tzinfo=UTC)

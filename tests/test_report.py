@@ -14,8 +14,8 @@ from pypdf import PdfReader
 from practice import progress, report
 from practice.bank import KeyPoint
 from practice.cli import main
-from practice.scoring.coverage import Evidence, KeyPointResult, Score
 from practice.scoring.delivery import measure_delivery
+from practice.scoring.results import Evidence, KeyPointResult, Score
 from practice.storage import Attempt, Candidate, KeyPointOverride, open_store, summarize
 from practice.storage.records import Note
 from practice.transcript import Transcript, Word

@@ -18,8 +18,8 @@ import sqlalchemy as sa
 
 from practice.bank import KeyPoint, Question
 from practice.markdown import escape_markdown
-from practice.scoring.coverage import Evidence, KeyPointResult, Score
 from practice.scoring.delivery import Delivery, PaceWindow, Pause
+from practice.scoring.results import Evidence, KeyPointResult, Score
 from practice.storage import (
     CSV_COLUMNS,
     SCHEMA_VERSION,

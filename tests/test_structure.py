@@ -10,7 +10,8 @@ import pytest
 from bench.evalset import EvalSetError, load_structure_set
 from practice.assess import assess_text
 from practice.bank import load_bank, make_question
-from practice.scoring.coverage import CoverageScorer, Score
+from practice.scoring.coverage import CoverageScorer
+from practice.scoring.results import Score
 from practice.scoring.structure import (
     ADVICE,
     COMPONENTS,

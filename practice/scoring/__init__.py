@@ -11,16 +11,12 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from practice.scoring.coverage import (
-        CoverageScorer,
-        EmptyAnswerError,
-        Evidence,
-        KeyPointResult,
-        Score,
-        ScoringConfig,
-    )
+    from practice.scoring.config import ScoringConfig
+    from practice.scoring.coverage import CoverageScorer
     from practice.scoring.embedding import Embedder, ModelLoadError
+    from practice.scoring.evidence import EmptyAnswerError
     from practice.scoring.judge import Judge
+    from practice.scoring.results import Evidence, KeyPointResult, Score
 
 __all__ = [
     "CoverageScorer",
@@ -37,11 +33,11 @@ __all__ = [
 
 _LAZY = {
     "CoverageScorer": "practice.scoring.coverage",
-    "EmptyAnswerError": "practice.scoring.coverage",
-    "Evidence": "practice.scoring.coverage",
-    "KeyPointResult": "practice.scoring.coverage",
-    "Score": "practice.scoring.coverage",
-    "ScoringConfig": "practice.scoring.coverage",
+    "EmptyAnswerError": "practice.scoring.evidence",
+    "Evidence": "practice.scoring.results",
+    "KeyPointResult": "practice.scoring.results",
+    "Score": "practice.scoring.results",
+    "ScoringConfig": "practice.scoring.config",
     "Embedder": "practice.scoring.embedding",
     "ModelLoadError": "practice.scoring.embedding",
     "default_embedder": "practice.scoring.embedding",

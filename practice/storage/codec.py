@@ -28,7 +28,7 @@ from practice.scoring.delivery import Delivery
 from practice.transcript import Transcript
 
 if TYPE_CHECKING:
-    from practice.scoring.coverage import Score
+    from practice.scoring.results import Score
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 def _score_adapter() -> TypeAdapter[Score]:
     """Made on the first score read or written, so importing the store (the login form does) does not load
     the scorer's module, numpy and its models' code."""
-    from practice.scoring.coverage import Score
+    from practice.scoring.results import Score
 
     return TypeAdapter(Score)
 
@@ -73,7 +73,7 @@ def _number(value: Any) -> Any:
 
 
 def dump_score(score: Score) -> dict[str, Any]:
-    from practice.scoring.coverage import Score
+    from practice.scoring.results import Score
 
     if not isinstance(score, Score):
         raise ValueError(f"The score must be a Score, not {type(score).__name__}.")

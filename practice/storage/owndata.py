@@ -81,7 +81,7 @@ class CandidateExport:
 def _export_adapter() -> TypeAdapter[CandidateExport]:
     """Made on the first export or import. An attempt's `score` is annotated with the scorer's `Score`, which
     records.py names only for type checkers (the scorer's module loads numpy); pydantic finds it here."""
-    from practice.scoring.coverage import Score  # noqa: F401  (read by pydantic from this namespace)
+    from practice.scoring.results import Score  # noqa: F401  (read by pydantic from this namespace)
 
     return TypeAdapter(CandidateExport)  # the codec's way: numpy numbers as numbers, NaN as null
 

@@ -15,13 +15,13 @@ from practice.scoring.delivery import Delivery
 from practice.transcript import Transcript
 
 if TYPE_CHECKING:  # the scorer's module loads numpy and its models' code, which the login form does without
-    from practice.scoring.coverage import KeyPointResult, Score
+    from practice.scoring.results import KeyPointResult, Score
 
 MAX_NAME_LENGTH = 100
 
 AnswerMode = Literal["audio", "typed", "upload"]
 AttemptStatus = Literal["recorded", "scored", "failed"]
-KeyPointStatus = Literal["covered", "partial", "missed"]  # as in practice.scoring.coverage.Status
+KeyPointStatus = Literal["covered", "partial", "missed"]  # as in practice.scoring.results.Status
 ANSWER_MODES: tuple[str, ...] = get_args(AnswerMode)
 KEY_POINT_STATUSES: tuple[str, ...] = get_args(KeyPointStatus)
 # Credit per status when a coach's key-point override adjusts the automatic coverage (see Attempt).

@@ -58,7 +58,7 @@ from practice.storage.schema import (
 from practice.transcript import Transcript
 
 if TYPE_CHECKING:
-    from practice.scoring.coverage import Score
+    from practice.scoring.results import Score
 
 _AUDIO_EXTENSIONS = {
     "audio/wav": "wav",
