@@ -282,9 +282,9 @@ def test_a_password_is_never_taken_from_the_command_line(runner, db_url, args):
 
 
 def test_users_add_on_a_terminal_asks_twice_without_echoing(runner, db_url, monkeypatch):
-    import practice.cli as cli
+    from practice.cli import users
 
-    monkeypatch.setattr(cli, "_stdin_is_tty", lambda: True)
+    monkeypatch.setattr(users, "_stdin_is_tty", lambda: True)
     result = runner.invoke(
         main, ["users", "add", "Cleo", "--role", "coach"], input=f"{PASSWORD}\n{PASSWORD}\n"
     )

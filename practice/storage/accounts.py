@@ -10,7 +10,7 @@ logins on, a page keeps one `Accounts` per process (like the `Store` it wraps) a
         st.session_state["login"] = accounts.open_login(user)       # logging out: close_login(token)
 
 then asks `practice.storage.access` what that user may see. Whoever runs the server makes the accounts
-with `practice users ...` (practice/cli.py), which calls the same methods.
+with `practice users ...` (practice/cli/users.py), which calls the same methods.
 
 Passwords are hashed with argon2id (argon2-cffi's `PasswordHasher`, its default parameters, which follow
 RFC 9106) and never stored, logged or put in a message; a login rehashes a password whose hash was made
