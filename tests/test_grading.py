@@ -12,7 +12,8 @@ import practice.scoring as scoring
 from practice import grading, speech_in
 from practice.bank import load_bank
 from practice.cli import main
-from practice.grading import GradingError, grade_file
+from practice.grading import grade_file
+from practice.grading_rows import GradingError
 from practice.scoring.coverage import CoverageScorer
 from tests.audio import encode, tone
 from tests.conftest import BANK, FakeEmbedder, FakeTranscriber, write

@@ -31,11 +31,12 @@ from click.testing import CliRunner
 from streamlit.testing.v1 import AppTest
 
 import practice.scoring as scoring
-from practice import grading, models, sessions, speech_in
+from practice import grading_output, models, sessions, speech_in
 from practice.bank import BankError, load_bank
 from practice.cli import main
 from practice.files import FileReadError, read_limited
-from practice.grading import GradingError, grade_file
+from practice.grading import grade_file
+from practice.grading_rows import GradingError
 from practice.scoring.coverage import CoverageScorer
 from practice.speech_in import AudioLimits, RefusedRecordingError
 from practice.storage import StorageError, open_store
@@ -573,7 +574,7 @@ def test_formulas_in_answers_do_not_reach_a_csv_output_as_formulas(tmp_path, ban
 def test_grading_reuses_the_review_exports_formula_guard():
     from practice import storage
 
-    assert grading.spreadsheet_text is storage.spreadsheet_text
+    assert grading_output.spreadsheet_text is storage.spreadsheet_text
 
 
 # ------------------------------------------------------------- 6. deep YAML, binding, outside look-ups

@@ -152,7 +152,8 @@ def grade(
     A row names a bank question by `question_id`, or brings its own `question`, `model_answer` and optional
     `key_points`. Re-running on the same OUTPUT skips rows already graded. Exit status 1 if any row failed.
     """
-    from practice.grading import GradingError, grade_file
+    from practice.grading import grade_file
+    from practice.grading_rows import GradingError
     from practice.scoring import default_scorer
 
     bank = load_bank(bank_dir)
