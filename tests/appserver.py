@@ -57,6 +57,14 @@ def fake_microphone(path: Path, text: str) -> float:
     return padded.size / rate
 
 
+def settled(page, timeout: float = 60_000) -> None:
+    """Wait until the page's script run has finished. A form submitted while the run that drew it was
+    still going was seen to be dropped (Streamlit's form trigger did not reach the next run), so a test
+    acts on a page only once it is drawn, as a person reading it would. The running indicator is no
+    guide: it shows only after a run has gone on for a while."""
+    page.locator("[data-testid=stApp][data-test-script-state=notRunning]").wait_for(timeout=timeout)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

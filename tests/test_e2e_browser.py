@@ -16,7 +16,7 @@ import pytest
 
 from practice.bank import load_bank
 from practice.storage import open_store
-from tests.appserver import ROOT, TRAILING_SILENCE, fake_microphone, running_app, write_bank
+from tests.appserver import ROOT, TRAILING_SILENCE, fake_microphone, running_app, settled, write_bank
 
 pytestmark = pytest.mark.models
 playwright = pytest.importorskip("playwright.sync_api")
@@ -86,6 +86,7 @@ def test_spoken_answer_end_to_end_with_a_second_session_at_the_same_time(served)
         # record through the fake microphone; meanwhile the other session types its answer
         speaker.get_by_role("button", name="Record").click()
         typist.wait_for_selector("[data-testid=stAudioInput]", timeout=120_000)
+        settled(typist)
         typist.get_by_role("tab", name="Type").click()
         typist.get_by_role("textbox", name="Type your answer").fill(
             "It is a model. <b>Not sure</b> about more."
@@ -105,6 +106,7 @@ def test_spoken_answer_end_to_end_with_a_second_session_at_the_same_time(served)
         assert "question" in body and "your answer" in body  # the two players, labelled
 
         # a word corrected by hand: scored again from the corrected words, the change shown
+        settled(speaker)
         speaker.get_by_text("Correct the transcript").click()
         box = speaker.get_by_role("textbox", name="Transcript")
         heard = box.input_value()  # Whisper's words differ from run to run: add to them, whatever they are
@@ -152,11 +154,12 @@ def test_spoken_answer_end_to_end_with_a_second_session_at_the_same_time(served)
         rita.reload()
         rita.get_by_text("Question 1 of 2").wait_for(timeout=60_000)
         assert rita.get_by_role("heading", level=3).first.inner_text() == first  # resumed, not a new form
+        settled(rita)
         rita.get_by_role("button", name="Skip").click()
         rita.get_by_text("Question 2 of 2").wait_for(timeout=60_000)
         # the other question, drawn anew (not the last one's form, still on screen a moment)
         playwright.expect(rita.get_by_role("heading", level=3).first).not_to_have_text(first, timeout=60_000)
-        rita.locator("[data-testid=stStatusWidget]").wait_for(state="hidden", timeout=60_000)
+        settled(rita)
         rita.get_by_role("tab", name="Type").click()
         rita.get_by_role("textbox", name="Type your answer").fill("I would explain it with examples.")
         rita.get_by_role("button", name="Submit answer").click()

@@ -15,7 +15,7 @@ import pytest
 
 from practice.bank import load_bank
 from practice.storage import open_store
-from tests.appserver import ROOT, TRAILING_SILENCE, fake_microphone, running_app, write_bank
+from tests.appserver import ROOT, TRAILING_SILENCE, fake_microphone, running_app, settled, write_bank
 
 pytestmark = pytest.mark.models
 playwright = pytest.importorskip("playwright.sync_api")
@@ -96,7 +96,7 @@ def test_one_quick_fire_round_spoken_then_typed_ends_with_one_score(served):
         playwright.expect(page.get_by_role("heading", level=3).first).not_to_have_text(first, timeout=60_000)
         second = page.get_by_role("heading", level=3).first.inner_text()
         question = next(q for q in served["bank"] if q.question.strip() == second.strip())
-        page.locator("[data-testid=stStatusWidget]").wait_for(state="hidden", timeout=60_000)
+        settled(page)
         page.get_by_role("tab", name="Type").click()
         page.get_by_role("textbox", name="Type your answer").fill(question.model_answer)
         page.get_by_role("button", name="Submit answer").click()
