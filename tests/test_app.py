@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
+from streamlit.elements.lib.mutable_status_container import StatusContainer
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
-from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+from streamlit.runtime.scriptrunner_utils.script_run_context import ScriptRunContext, get_script_run_ctx
 from streamlit.testing.v1 import AppTest
 
 import practice.scoring as scoring
-from practice import models, sessions, speech_in, storage
+from practice import jobs, models, sessions, speech_in, storage
 from practice.bank import load_bank, make_question
 from practice.markdown import escape_markdown
 from practice.offline import ModelLoadError
@@ -26,6 +27,7 @@ from tests.fake_whisper import FakeWhisperModel, whisper_with
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 30
+CLICK_LANDS = 10  # seconds a test waits for a click's run to reach the page's judging (well under 1)
 HOSTILE = "<b>bold</b> *stars* [link](http://example.com) :red[red] $x$"
 ANSWER_WAV = encode(tone(2.0))  # real audio: a recording is kept as what it decodes as
 SILENT_WAV = encode(silence(2.0))
@@ -772,15 +774,49 @@ def whisper(monkeypatch, before_segment=None) -> FakeWhisperModel:
     return model
 
 
-def test_transcribing_shows_how_much_of_the_recording_is_done(env, bank, monkeypatch):
+def saving_runs(monkeypatch) -> list[ScriptRunContext]:
+    """The page runs that save an answer, as they save it. Whisper runs on the judging job's thread, outside
+    any run: a test that stops the page from there stops the run that saved."""
+    runs: list[ScriptRunContext] = []
+    real_save = sessions.save
+
+    def save(*args, **kwargs):
+        runs.append(get_script_run_ctx())
+        return real_save(*args, **kwargs)
+
+    monkeypatch.setattr(sessions, "save", save)
+    return runs
+
+
+def status_shown(monkeypatch, label: str) -> tuple[threading.Event, list[str]]:
+    """An event set once a page's st.status has been sent `label`, and the labels given to a status off the
+    page's run (on a thread without a script run, Streamlit drops them without a word)."""
+    shown, off_the_run = threading.Event(), []
+    real_update = StatusContainer.update
+
+    def update(self, **kwargs):
+        if get_script_run_ctx(suppress_warning=True) is None:
+            off_the_run.append(kwargs.get("label"))
+        real_update(self, **kwargs)
+        if kwargs.get("label") == label:
+            shown.set()
+
+    monkeypatch.setattr(StatusContainer, "update", update)
+    return shown, off_the_run
+
+
+def test_transcribing_shows_how_much_of_the_recording_is_done(env, bank, monkeypatch, caplog):
+    runs = saving_runs(monkeypatch)
+    half, off_the_run = status_shown(monkeypatch, "Transcribing your recording… 50%")
     stopped: list[int] = []
 
     def stop_on_the_second_stretch(i: int) -> None:  # the page as it stands while Whisper writes it
         if i == 1 and not stopped:
             stopped.append(i)
-            st.stop()
+            assert half.wait(TIMEOUT)
+            runs[-1].script_requests.request_stop()  # as a reload does: the run stops, the judging does not
 
-    whisper(monkeypatch, stop_on_the_second_stretch)
+    model = whisper(monkeypatch, stop_on_the_second_stretch)
     at = record(start_practice(app(), topics=["generalisation"]))
     (status,) = at.status
     assert status.label == "Transcribing your recording… 50%" and status.state == "running"
@@ -792,6 +828,46 @@ def test_transcribing_shows_how_much_of_the_recording_is_done(env, bank, monkeyp
     assert (
         saved.status == "scored" and saved.transcript.text == "the model memorises noise in the training data"
     )
+    assert model.events.count("transcribe") == 1  # carried on, not started again
+    # the judging job's thread has no script run: a Streamlit call there would be lost
+    off_the_page = [r for r in caplog.records if r.threadName.startswith("job-")]
+    assert off_the_run == [] and not [r for r in off_the_page if "ScriptRunContext" in r.message]
+
+
+def test_an_answer_that_fails_while_judged_is_one_sentence_and_kept(env, bank, monkeypatch):
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("CUDA error at /opt/server/whisper.py")
+
+    monkeypatch.setattr(env, "transcribe", broken)
+    at = record(start_practice(app(), topics=["generalisation"]))
+    assert not at.exception and len(at.audio_input) == 1  # a fresh recorder
+    assert "Scoring failed (RuntimeError); your answer is saved" in at.warning[0].value
+    assert "CUDA" not in page_text(at)
+    with open_store() as store:
+        (saved,) = store.attempts()
+    assert saved.status == "failed" and store.audio(saved.id)[0] == ANSWER_WAV
+
+
+def test_a_database_error_while_judging_is_one_sentence_and_the_next_run_judges_the_answer(
+    env, bank, monkeypatch
+):
+    """Raised on the judging job's thread, shown by the run that watched it as the app shows any database
+    error (app.py); the answer stays saved and is judged on the next run."""
+    real = storage.Store.set_result
+
+    def disk_full(*_args, **_kwargs):
+        raise StorageError("Could not save the result: the disk is full.")
+
+    monkeypatch.setattr(storage.Store, "set_result", disk_full)
+    at = record(start_practice(app(), topics=["generalisation"]))
+    assert not at.exception
+    assert [e.value for e in at.error] == [escape_markdown("Could not save the result: the disk is full.")]
+    monkeypatch.setattr(storage.Store, "set_result", real)
+    at = at.run()
+    assert not at.exception and at.metric[0].label == "Coverage"
+    with open_store() as store:
+        (saved,) = store.attempts()
+    assert saved.status == "scored" and env.calls == 1  # its transcript was saved before the error
 
 
 def widget_states_after_clicking(at: AppTest, key: str):
@@ -800,9 +876,10 @@ def widget_states_after_clicking(at: AppTest, key: str):
     return at._tree.get_widget_states()
 
 
-def arrives(widget_states) -> None:
-    """A click from the browser arriving while the page runs: Streamlit stops the run at its next call."""
-    ctx = get_script_run_ctx()
+def arrives(widget_states, ctx: ScriptRunContext | None = None) -> None:
+    """A click from the browser arriving while the page runs (`ctx`, by default this thread's): Streamlit
+    stops the run at its next call."""
+    ctx = ctx or get_script_run_ctx()
     ctx.script_requests.request_rerun(
         RerunData(
             query_string=ctx.query_string, widget_states=widget_states, page_script_hash=ctx.page_script_hash
@@ -810,31 +887,51 @@ def arrives(widget_states) -> None:
     )
 
 
-def click_again_when(monkeypatch, when: str, second_click, page_key: str) -> list[str]:
+def click_again_when(
+    monkeypatch, when: str, second_click, page_key: str
+) -> tuple[list[str], FakeWhisperModel]:
     """During the next run, the second click (widget states) arrives once, at `when`: "before it is
-    saved", "once it is saved" or "while it is transcribed", and the run stops for it where it next reads
-    the page's session state key `page_key`; the list returned names the moment it came."""
+    saved", "once it is saved" or "while it is transcribed". Before or once it is saved, the run stops
+    for it where it next reads the page's session state key `page_key`; while it is transcribed (on the
+    judging job's thread), the run watching the job stops for it, and Whisper waits for the run after the
+    click to look for the job. Returns the moment it came, in a list, and the page's Whisper model."""
     clicked: list[str] = []
+    looked_again = threading.Event()  # a run after the click looked for the answer's judging job
+    runs = saving_runs(monkeypatch)
 
-    def click_again() -> None:
+    def click_again(run: ScriptRunContext | None = None) -> None:
         if not clicked:
             clicked.append(when)
-            arrives(second_click)
-            st.session_state.get(page_key)  # a Streamlit call: where the run stops for the click
+            arrives(second_click, run)
 
     real_save = sessions.save
 
     def save(*args, **kwargs):
         if when == "before it is saved":
             click_again()
+            st.session_state.get(page_key)  # a Streamlit call: where the run stops for the click
         attempt = real_save(*args, **kwargs)
         if when == "once it is saved":
             click_again()
+            st.session_state.get(page_key)
         return attempt
 
+    real_get = jobs.Jobs.get
+
+    def get(self, key):
+        if clicked:
+            looked_again.set()
+        return real_get(self, key)
+
+    def while_transcribed(_i: int) -> None:
+        if when == "while it is transcribed" and not clicked:
+            click_again(runs[-1])
+            # bounded, so that a page judging inside its own run (never looking for a job) carries on too
+            looked_again.wait(CLICK_LANDS)
+
     monkeypatch.setattr(sessions, "save", save)
-    whisper(monkeypatch, lambda _i: click_again() if when == "while it is transcribed" else None)
-    return clicked
+    monkeypatch.setattr(jobs.Jobs, "get", get)
+    return clicked, whisper(monkeypatch, while_transcribed)
 
 
 @pytest.mark.parametrize("when", ["before it is saved", "once it is saved", "while it is transcribed"])
@@ -843,13 +940,14 @@ def test_submit_clicked_again_while_the_answer_is_judged_saves_it_once(env, bank
     at.audio_input[0].set_value(("answer.wav", ANSWER_WAV, "audio/wav"))
     at = at.run()
     second_click = widget_states_after_clicking(at, "answer-submit")
-    clicked = click_again_when(monkeypatch, when, second_click, "fresh")
+    clicked, model = click_again_when(monkeypatch, when, second_click, "fresh")
     at = at.run()  # the first click
     assert clicked == [when]
     assert not at.exception and at.metric[0].label == "Coverage"
     with open_store() as store:
         (saved,) = store.attempts()
     assert saved.status == "scored" and store.audio(saved.id)[0] == ANSWER_WAV
+    assert model.events.count("transcribe") == 1  # the click stopped the page, not the transcription
     at = at.button(key="try-again").click().run()  # a new round: nothing left over from the last one
     assert not at.exception and at.audio_input[0].value is None
     assert not [b for b in at.button if b.key == "answer-submit"]

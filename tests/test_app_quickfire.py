@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from practice import quickfire, sessions, storage
@@ -16,10 +15,13 @@ from tests.conftest import write
 from tests.test_app import (  # noqa: F401 (env: a fixture)
     ANSWER_WAV,
     HOSTILE,
+    TIMEOUT,
     app,
     arrives,
     click_again_when,
     env,
+    saving_runs,
+    status_shown,
     whisper,
     widget_states_after_clicking,
 )
@@ -240,14 +242,17 @@ def test_an_answer_saved_but_not_judged_is_judged_on_the_next_run(quick):
 
 
 def test_transcribing_shows_how_much_of_the_recording_is_done(quick, monkeypatch):
+    runs = saving_runs(monkeypatch)
+    half, _ = status_shown(monkeypatch, "Transcribing your recording… 50%")
     stopped: list[int] = []
 
     def stop_on_the_second_stretch(i: int) -> None:  # the page as it stands while Whisper writes it
         if i == 1 and not stopped:
             stopped.append(i)
-            st.stop()
+            assert half.wait(TIMEOUT)
+            runs[-1].script_requests.request_stop()  # as a reload does: the run stops, the judging does not
 
-    whisper(monkeypatch, stop_on_the_second_stretch)
+    model = whisper(monkeypatch, stop_on_the_second_stretch)
     at = record(start(page(), level="basic", count=1)).button(key="qf-submit").click().run()
     (status,) = at.status
     assert status.label == "Transcribing your recording… 50%" and status.state == "running"
@@ -258,6 +263,7 @@ def test_transcribing_shows_how_much_of_the_recording_is_done(quick, monkeypatch
     assert (
         saved.status == "scored" and saved.transcript.text == "the model memorises noise in the training data"
     )
+    assert model.events.count("transcribe") == 1  # carried on, not started again
 
 
 @pytest.mark.parametrize("when", ["before it is saved", "once it is saved", "while it is transcribed"])
@@ -265,7 +271,7 @@ def test_submit_clicked_again_while_the_answer_is_judged_saves_it_once(quick, mo
     at = record(start(page(), count=2))
     first = game(at).current
     second_click = widget_states_after_clicking(at, "qf-submit")
-    clicked = click_again_when(monkeypatch, when, second_click, "qf-fresh")
+    clicked, model = click_again_when(monkeypatch, when, second_click, "qf-fresh")
     at = at.run()  # the first click
     assert clicked == [when]
     assert not at.exception and "Quick-fire 2 of 2" in at.caption[0].value
@@ -273,6 +279,7 @@ def test_submit_clicked_again_while_the_answer_is_judged_saves_it_once(quick, mo
         (saved,) = store.attempts()
         assert saved.question_id == first and saved.status == "scored"
         assert store.audio(saved.id)[0] == ANSWER_WAV
+    assert model.events.count("transcribe") == 1  # the click stopped the page, not the transcription
     # the next question starts afresh: the second click's copy of the answer is not offered or saved again
     assert at.audio_input(key=f"qf-rec-{round_key(at)}").value is None
     assert not [b for b in at.button if b.key == "qf-submit"]

@@ -360,7 +360,7 @@ def judge(plan: sessions.Plan, question: Question, submission: sessions.Submissi
         if attempt is not None:
             state.pop("pending", None)
             st.write("✓ Saved.")
-            outcome = judge_saved(plan, question, attempt, submission.audio, limits, status)
+            outcome = judge_saved(plan, question, attempt, submission.audio, limits, status, saved_now=True)
             if outcome.error is None:
                 state.pop("retry", None)
             status.update(label="Done.", state="complete", expanded=False)
@@ -368,8 +368,8 @@ def judge(plan: sessions.Plan, question: Question, submission: sessions.Submissi
 
 
 def resume(plan: sessions.Plan, question: Question, attempt: Attempt) -> None:
-    """Judge an answer saved but not judged: judging it was cut short (a click or a reload while it ran,
-    a server stopped), and the candidate should get its feedback, not answer again."""
+    """An answer saved but not judged yet: still being judged (a click or a reload stopped the run that
+    watched it, not the judging) or cut short (a server stopped). Its feedback next, not the recorder."""
     with st.status("Your last answer was saved; judging it now…", expanded=True) as status:
         outcome = judge_saved(plan, question, attempt, None, state.get("limits", AudioLimits()), status)
         if outcome.error is None:
@@ -385,31 +385,22 @@ def judge_saved(
     audio: bytes | None,
     limits: AudioLimits,
     status: Any,
+    *,
+    saved_now: bool = False,
 ) -> sessions.Outcome:
-    """Transcribe and score a saved answer, waiting for the models if they are still loading."""
-    model, error = widgets.models_for_judging(status)
-    if error:  # the answer stays saved, to be scored again from the Review page
-        failed = store.set_failed(attempt.id, error)
-        plan.update(failed)
-        return sessions.Outcome(failed, None, error)
-
-    def stage(name: sessions.Stage) -> None:
-        status.update(label=sessions.STAGE_LABELS[name])
-        st.write(sessions.STAGE_LABELS[name])
-
-    outcome = sessions.judge(
+    """Transcribe and score a saved answer (widgets.judge_saved), each stage a line in `status`."""
+    judged = widgets.judge_saved(
         store,
         attempt,
         question,
         audio=audio,
-        scorer=widgets.scorer(),
-        transcriber=widgets.transcriber(model),
         limits=limits,
-        on_stage=stage,
-        on_progress=sessions.show_progress(lambda label: status.update(label=label)),
+        status=status,
+        stage_lines=True,
+        saved_now=saved_now,
     )
-    plan.update(outcome.attempt)
-    return outcome
+    plan.update(judged.outcome.attempt)
+    return judged.outcome
 
 
 def summary(plan: sessions.Plan) -> None:

@@ -133,7 +133,7 @@ def ask(game: quickfire.Round) -> None:
     end.button("End the round", key="qf-end", on_click=game.end, width="stretch")
 
     latest = plan.tries.get(question.id, [None])[-1]
-    if latest is not None and latest.status == "recorded":  # saved, but a click or reload cut judging short
+    if latest is not None and latest.status == "recorded":  # saved, judging (or cut short by a server stop)
         with st.status("Your last answer was saved; judging it now…", expanded=True) as status:
             judge_saved(game, question, latest, None, status)
         st.rerun()
@@ -185,36 +185,29 @@ def judge(game: quickfire.Round, question: Question, submission: sessions.Submis
             st.button("Retry saving", type="primary", key="qf-retry-saving")
             return
         state.pop(PENDING, None)
-        judge_saved(game, question, attempt, submission.audio, status)
+        judge_saved(game, question, attempt, submission.audio, status, saved_now=True)
     st.rerun()
 
 
 def judge_saved(
-    game: quickfire.Round, question: Question, attempt: Attempt, audio: bytes | None, status: Any
+    game: quickfire.Round,
+    question: Question,
+    attempt: Attempt,
+    audio: bytes | None,
+    status: Any,
+    *,
+    saved_now: bool = False,
 ) -> None:
-    """Transcribe and score a saved answer, waiting for the models if they are still loading; its clock
-    stopped when it was saved, not after transcription."""
-    model, error = widgets.models_for_judging(status)
-    if error:  # the answer stays saved, to be scored again from the Review page
-        game.plan.update(store.set_failed(attempt.id, error))
-        state["qf-problem"] = error
-        return
-
-    def show(label: str) -> None:
-        status.update(label=label)
-
-    outcome = sessions.judge(
-        store,
-        attempt,
-        question,
-        audio=audio,
-        scorer=widgets.scorer(),
-        transcriber=widgets.transcriber(model),
-        limits=LIMITS,
-        on_stage=lambda stage: show(sessions.STAGE_LABELS[stage]),
-        on_progress=sessions.show_progress(show),
+    """Transcribe and score a saved answer (widgets.judge_saved); its clock stopped when it was saved, not
+    after transcription."""
+    judged = widgets.judge_saved(
+        store, attempt, question, audio=audio, limits=LIMITS, status=status, saved_now=saved_now
     )
+    outcome = judged.outcome
     game.plan.update(outcome.attempt)
+    if judged.models_failed:  # the answer stays saved, to be scored again from the Review page
+        state["qf-problem"] = outcome.error
+        return
     if outcome.error is not None:  # e.g. nothing heard: saved, and the question stays to answer again
         state["qf-problem"] = f"{outcome.error} Your answer was saved; answer again."
     game.answered(outcome.attempt, attempt.created_at)

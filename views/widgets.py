@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from practice import assess, coach_bank, models, scoring, settings, speech_in, speech_out
+from practice import assess, coach_bank, jobs, models, scoring, sessions, settings, speech_in, speech_out
 from practice.bank import Bank, ExampleAnswers, Question
 from practice.markdown import Highlight, escape_markdown, highlighted
 from practice.scoring.coverage import CoverageScorer
@@ -81,6 +82,97 @@ def models_for_judging(status: Any) -> tuple[str, str | None]:
         status.update(label=f"Loading {progress.loading or 'the models'} (only after the app starts)…")
         progress = models.wait(model)
     return model, progress.error
+
+
+# An answer is judged on a thread of its own, not in the page's run: a click or a reload stops the run at its
+# next Streamlit call, and the judging must not stop with it (a 60 s answer would be transcribed again).
+JudgingJob = jobs.Job[sessions.Stage, speech_in.TranscriptionProgress, sessions.Outcome]
+WATCH_SECONDS = 0.2  # how often a page looks at the job it waits for
+
+
+@st.cache_resource(show_spinner=False)
+def judging() -> jobs.Jobs:
+    """The answers being judged, by attempt id, for every browser session of this process."""
+    return jobs.Jobs()
+
+
+@dataclass(frozen=True)
+class Judged:
+    """A saved answer's outcome; `models_failed`: not judged, as the models could not be loaded (why in
+    `outcome.error`; the attempt is saved as failed)."""
+
+    outcome: sessions.Outcome
+    models_failed: bool = False
+
+
+def judge_saved(
+    store: Store,
+    attempt: Attempt,
+    question: Question,
+    *,
+    audio: bytes | None,
+    limits: speech_in.AudioLimits,
+    status: Any,
+    stage_lines: bool = False,
+    saved_now: bool = False,
+) -> Judged:
+    """Transcribe and score a saved answer in the background, waiting for the models first if they are
+    still loading; each stage and Whisper's progress shown on `status` (an `st.status`; each stage also as
+    a line in it with `stage_lines`) until it is done. Raises what judging raised.
+
+    A run stopped meanwhile stops watching, not judging: the next run to judge this attempt watches the same
+    job, or, once it has finished, takes the attempt as it saved it. An attempt `saved_now` (on this run)
+    cannot have been judged yet, so it is not read back first."""
+    model, error = models_for_judging(status)
+    if error:  # the answer stays saved, to be scored again from the Review page
+        return Judged(sessions.Outcome(store.set_failed(attempt.id, error), None, error), models_failed=True)
+    key = str(attempt.id)
+    job: JudgingJob | None = judging().get(key)
+    if job is None:
+        saved = attempt if saved_now else store.attempt(attempt.id)  # as the last job (if any) left it
+        if saved.status != "recorded":
+            return Judged(sessions.Outcome(saved, None, saved.error))
+        # Cached resources, so fetched here: the job's thread has no Streamlit script run to fetch them in.
+        answer_scorer, recogniser = scorer(), transcriber(model)
+
+        def work(job: JudgingJob) -> sessions.Outcome:  # no Streamlit call in here: it runs off the page
+            return sessions.judge(
+                store,
+                saved,
+                question,
+                audio=audio,
+                scorer=answer_scorer,
+                transcriber=recogniser,
+                limits=limits,
+                on_stage=job.set_stage,
+                on_progress=job.set_progress,
+            )
+
+        job = judging().run(key, work)
+    return Judged(watch(job, status, stage_lines=stage_lines))
+
+
+def watch(job: JudgingJob, status: Any, *, stage_lines: bool = False) -> sessions.Outcome:
+    """A judging job's stages and progress on `status` as they come, as `sessions.judge` reports them; its
+    outcome once it is done (or what it raised, raised here)."""
+    show_progress = sessions.show_progress(lambda label: status.update(label=label))
+    stages_shown, progress_shown = 0, None
+    while True:
+        done = job.wait(WATCH_SECONDS)
+        report = job.report()
+        for stage in report.stages[stages_shown:]:
+            status.update(label=sessions.STAGE_LABELS[stage])
+            if stage_lines:
+                st.write(sessions.STAGE_LABELS[stage])
+        stages_shown = len(report.stages)
+        if report.progress is not None and report.progress is not progress_shown:
+            progress_shown = report.progress
+            show_progress(report.progress)
+        if done:
+            return job.result()
+        # Streamlit acts on a click or a reload at the run's next call to it, reading session state
+        # included: here, so one that came while nothing changed stops this run at once (the job carries on).
+        _ = "judging" in st.session_state
 
 
 def model_status() -> None:
