@@ -2,19 +2,21 @@
 
 A round is a practice session (`sessions.start`): its answers are saved and judged by `sessions.save` and
 `sessions.judge` like any other, so they show on Review and Progress. This module chooses the questions
-(those of kind quick-fire), keeps each answer's clock and sums the round up. It never imports Streamlit.
+(those of kind quick-fire), keeps each answer's clock, sums the round up, and puts a round in the page's
+address and back (`link`, `restore`) so a reload carries on with it. It never imports Streamlit.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from practice import sessions
 from practice.bank import LEVELS, Bank, Kind, Question
-from practice.storage import Attempt, Store
+from practice.storage import Attempt, Store, User, access
 
 ANY = "any"  # a track or level left open
 DEFAULT_COUNT, MAX_COUNT = 5, 10
@@ -86,12 +88,18 @@ class Round:
         started = self.shown_at.get(self.current or "", now)
         return self.seconds - (now - started).total_seconds()
 
+    def over_time(self, question_id: str, saved_at: datetime) -> bool:
+        """Whether an answer saved at `saved_at` came after its question's limit and the grace; never for a
+        question whose clock has not started."""
+        started = self.shown_at.get(question_id)
+        return started is not None and (saved_at - started).total_seconds() > self.seconds + GRACE_SECONDS
+
     def answered(self, attempt: Attempt, now: datetime) -> None:
         """A judged answer to the current question: noted late if it came after the limit, then on to the
         next question. An answer that could not be judged (nothing heard) leaves the question open."""
         if attempt.question_id != self.current or attempt.status != "scored":
             return
-        if self.seconds_left(now) < -GRACE_SECONDS:
+        if self.over_time(attempt.question_id, now):
             self.late.add(attempt.question_id)
         self.plan.advance()
 
@@ -109,6 +117,58 @@ def start(store: Store, candidate: str, chosen: Sequence[Question], *, seconds: 
             f"The time per answer must be {MIN_SECONDS} to {MAX_SECONDS} seconds, not {seconds}."
         )
     return Round(sessions.start(store, candidate, chosen), seconds)
+
+
+# --- a round in the page's address, so a reload or a reopened tab carries on with it -------------------
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+_SECONDS = re.compile(r"[0-9]{1,3}")
+_MILLIS = re.compile(r"[0-9]{1,14}")  # up to the year 5138: datetime cannot go past 9999
+_NOT_A_ROUND = "This page's link does not describe a quick-fire round: start a new one below."
+
+
+def link(game: Round) -> dict[str, str]:
+    """The query parameters that resume `game` (see `restore`): its session's (`sessions.link`), the time
+    limit, and when each question's clock started (milliseconds since 1970, in question order, empty for
+    a question not shown yet)."""
+    params = sessions.link(game.plan) | {"seconds": str(game.seconds)}
+    started = [game.shown_at.get(q) for q in game.plan.question_ids]
+    shown = ",".join("" if t is None else str((t - _EPOCH) // _MS) for t in started).rstrip(",")
+    if shown:
+        params["shown"] = shown
+    return params
+
+
+def restore(store: Store, bank: Bank, params: Mapping[str, str], *, user: User, now: datetime) -> Round:
+    """The round a `link()` describes: its session as `sessions.restore` gives it back (saved answers, on
+    the first question still open, or ended), each question's clock as it started, so the current one
+    runs on, and the answers saved after their limit marked late again. A session `user` may not open is
+    refused as if unknown. Every value is checked: sessions.RestoreError (one sentence) otherwise."""
+    seconds = params.get("seconds", "")
+    if not _SECONDS.fullmatch(seconds) or not MIN_SECONDS <= int(seconds) <= MAX_SECONDS:
+        raise sessions.RestoreError(_NOT_A_ROUND)
+    if not access.can_open_session(store, user, params.get("session")):
+        raise sessions.RestoreError("That practice session was not found: start a new one below.")
+    plan = sessions.restore(store, bank, params)
+    game = Round(plan, int(seconds), _shown_at(params.get("shown", ""), plan.question_ids, now))
+    for qid in plan.question_ids:  # the answer that moved the round on is its question's first judged one
+        judged = next((a for a in plan.tries.get(qid, []) if a.status == "scored"), None)
+        if judged is not None and game.over_time(qid, judged.created_at):
+            game.late.add(qid)
+    return game
+
+
+def _shown_at(text: str, order: Sequence[str], now: datetime) -> dict[str, datetime]:
+    """A link's clocks by question; each shown after the one before it, and none after `now`."""
+    values = text.split(",") if text else []
+    if len(values) > len(order) or not all(v == "" or _MILLIS.fullmatch(v) for v in values):
+        raise sessions.RestoreError(_NOT_A_ROUND)
+    shown = {q: _EPOCH + int(v) * _MS for q, v in zip(order, values, strict=False) if v}
+    times = [*shown.values(), now]
+    if any(later < earlier for earlier, later in zip(times, times[1:], strict=False)):
+        raise sessions.RestoreError(_NOT_A_ROUND)
+    return shown
 
 
 @dataclass(frozen=True)

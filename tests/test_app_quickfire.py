@@ -57,8 +57,10 @@ def quick(env, tmp_path):  # noqa: F811 (env is the imported fixture)
     return env
 
 
-def page() -> AppTest:
-    at = app()
+def page(params: dict[str, str] | None = None) -> AppTest:
+    """The page in a new browser session; with `params`, opened at that address (a reload)."""
+    at = app()  # switch_page needs the pages st.navigation registers on a first run
+    at.query_params.update(params or {})
     at.switch_page("views/quickfire.py")
     at = at.run()
     assert not at.exception
@@ -287,3 +289,61 @@ def test_submit_clicked_again_while_the_answer_is_judged_saves_it_once(quick, mo
     assert not at.exception and at.metric[0].label == "Round score"
     with open_store() as store:
         assert [a.id for a in store.attempts()] == [saved.id]
+
+
+# --- a round kept in the address: a reload or a reopened tab carries on with it ---
+
+ANSWERS = {
+    "dropout": "it switches off random neurons in training",  # one of its two points
+    "clipping": "it prevents exploding gradients and rescales a gradient whose norm is too large",
+}
+
+
+def test_a_reload_resumes_the_round_on_the_next_question_with_the_answer_counted(quick):
+    at = start(page(), count=2)
+    first, second = game(at).plan.question_ids
+    at = type_answer(at, ANSWERS[first])
+    params = dict(at.query_params)
+    assert params["session"] == game(at).plan.session_id and params["q"] == f"{first},{second}"
+    assert params["seconds"] == "30" and len(params["shown"].split(",")) == 2  # the second clock started
+    reloaded = page(params)  # a new browser session: nothing in its state
+    assert "Quick-fire 2 of 2" in reloaded.caption[0].value and "Ada" in reloaded.caption[0].value
+    resumed = game(reloaded)
+    assert resumed.current == second and resumed.plan.attempt_ids == game(at).plan.attempt_ids
+    assert abs(resumed.shown_at[second] - game(at).shown_at[second]) < timedelta(milliseconds=1)  # runs on
+    reloaded = type_answer(reloaded, ANSWERS[second])
+    assert not reloaded.exception and reloaded.title[0].value == "Quick-fire result"
+    assert "2 of 2 answered, 2 within 30 s" in summary_text(reloaded)
+    assert reloaded.query_params["end"] == "1"
+
+
+def test_an_ended_round_reloads_to_its_result_and_another_round_leaves_the_address(quick):
+    at = start(page(), count=2, seconds=15)
+    first = game(at).current
+    game(at).shown_at[first] -= timedelta(seconds=15 + quickfire.GRACE_SECONDS + 1)
+    at = type_answer(at, ANSWERS[first]).button(key="qf-end").click().run()
+    assert at.title[0].value == "Quick-fire result"
+    reloaded = page(dict(at.query_params))
+    assert reloaded.title[0].value == "Quick-fire result"
+    assert reloaded.metric[0].value == at.metric[0].value
+    text = summary_text(reloaded)
+    assert text == summary_text(at) and "· over time" in text and "1 of 2 answered, 0 within 15 s" in text
+    reloaded = reloaded.button(key="qf-again").click().run()
+    assert reloaded.title[0].value == "Quick-fire round" and not reloaded.query_params
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"session": "0" * 32}, "That practice session was not found"),
+        ({"q": "dropout,nope"}, "The question bank no longer has question nope of that session"),
+        ({"q": "dropout,dropout"}, "This page's link does not describe a practice session"),
+        ({"seconds": "9999"}, "This page's link does not describe a quick-fire round"),
+    ],
+)
+def test_a_link_that_cannot_be_resumed_is_one_sentence_and_the_setup_form(quick, change, expected):
+    params = {**dict(start(page(), count=2).query_params), **change}
+    at = page(params)
+    assert expected in at.info[0].value and len(at.info) == 1
+    assert at.text_input(key="qf-name") and at.button(key="qf-start")
+    assert "qf-round" not in at.session_state and not at.query_params

@@ -9,7 +9,7 @@ import pytest
 from practice import quickfire, sessions
 from practice.bank import load_bank
 from practice.scoring.coverage import CoverageScorer
-from practice.storage import open_store
+from practice.storage import LOCAL_USER, Role, User, open_store
 from tests.conftest import BANK, FakeEmbedder, write
 
 QUICK = """track: quick
@@ -143,3 +143,92 @@ def test_ending_early_counts_the_questions_not_reached_as_zero(bank, store):
     summed = quickfire.result(game, bank)
     assert game.finished and summed.questions[0].coverage == 100
     assert summed.score == 50 and not summed.questions[1].skipped
+
+
+# --- a round in the page's address ---
+
+
+def clock(at: datetime) -> str:
+    """As a link writes a clock: milliseconds since 1970."""
+    return str((at - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1))
+
+
+def test_a_round_restored_from_its_link_carries_on_with_its_answers_clocks_and_lateness(bank, store):
+    chosen = [bank.get(q) for q in ("dropout", "softmax", "clipping")]
+    game = quickfire.start(store, "Ada", chosen, seconds=30)
+    now = datetime.now(UTC)  # the answers are saved now: their clocks started before
+    game.start_clock(now - timedelta(seconds=30 + quickfire.GRACE_SECONDS + 1))  # answered too late
+    answer(store, game, bank, "it switches off random neurons in training", datetime.now(UTC))
+    game.start_clock(now - timedelta(seconds=20))  # answered in time
+    answer(store, game, bank, "softmax turns scores into probabilities that sum to one", datetime.now(UTC))
+    game.start_clock(now - timedelta(seconds=10))
+    params = quickfire.link(game)
+    assert params == {
+        **sessions.link(game.plan),
+        "seconds": "30",
+        "shown": ",".join(clock(game.shown_at[q]) for q in ("dropout", "softmax", "clipping")),
+    }
+
+    restored = quickfire.restore(store, bank, params, user=LOCAL_USER, now=datetime.now(UTC))
+    assert restored.plan.question_ids == ["dropout", "softmax", "clipping"]
+    assert restored.current == "clipping" and restored.seconds == 30
+    assert restored.plan.attempt_ids == game.plan.attempt_ids and restored.late == {"dropout"} == game.late
+    assert {q: clock(t) for q, t in restored.shown_at.items()} == {
+        q: clock(t) for q, t in game.shown_at.items()
+    }
+    assert 19 <= restored.seconds_left(datetime.now(UTC)) <= 20  # the clock runs on, not from the start
+    assert quickfire.result(restored, bank) == quickfire.result(game, bank)
+    assert quickfire.link(restored) == params
+
+
+def test_an_ended_round_restores_ended_with_its_skips(bank, store):
+    game = quickfire.start(store, "Ada", [bank.get("dropout"), bank.get("softmax")], seconds=30)
+    game.start_clock(datetime.now(UTC))
+    game.skip()
+    game.end()
+    params = quickfire.link(game)
+    assert params["end"] == "1" and params["skip"] == "dropout" and "," not in params["shown"]
+    restored = quickfire.restore(store, bank, params, user=LOCAL_USER, now=datetime.now(UTC))
+    assert restored.finished and quickfire.result(restored, bank) == quickfire.result(game, bank)
+    assert [q.skipped for q in quickfire.result(restored, bank).questions] == [True, False]
+
+
+NOT_A_ROUND = "^This page's link does not describe a quick-fire round: start a new one below.$"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"seconds": None}, NOT_A_ROUND),  # a Practice session's link
+        ({"seconds": "14"}, NOT_A_ROUND),
+        ({"seconds": "181"}, NOT_A_ROUND),
+        ({"seconds": "3O"}, NOT_A_ROUND),
+        ({"seconds": "٣٠"}, NOT_A_ROUND),  # digits, but not ASCII ones
+        ({"shown": "1,2,3"}, NOT_A_ROUND),  # more clocks than questions
+        ({"shown": "-5"}, NOT_A_ROUND),
+        ({"shown": "1e12"}, NOT_A_ROUND),
+        ({"shown": "9" * 15}, NOT_A_ROUND),  # past the year 9999
+        ({"shown": "2000,1000"}, NOT_A_ROUND),  # the second question shown before the first
+        ({"shown": clock(datetime.now(UTC) + timedelta(hours=1))}, NOT_A_ROUND),  # a clock not started yet
+        ({"session": "0" * 32}, "^That practice session was not found: start a new one below.$"),
+        ({"session": None}, "^That practice session was not found"),
+        ({"q": "dropout,nope"}, "^The question bank no longer has question nope of that session"),
+        ({"q": "dropout,dropout"}, "^This page's link does not describe a practice session"),
+    ],
+)
+def test_a_link_that_cannot_be_resumed_is_one_sentence(bank, store, change, message):
+    game = quickfire.start(store, "Ada", [bank.get("dropout"), bank.get("softmax")], seconds=30)
+    game.start_clock(T0)
+    params = {k: v for k, v in {**quickfire.link(game), **change}.items() if v is not None}
+    with pytest.raises(sessions.RestoreError, match=message):
+        quickfire.restore(store, bank, params, user=LOCAL_USER, now=datetime.now(UTC))
+
+
+def test_another_candidates_round_is_refused_as_if_unknown(bank, store):
+    game = quickfire.start(store, "Ada", [bank.get("dropout")], seconds=30)
+    params = quickfire.link(game)
+    bob = User(id=2, name="Bob", role=Role.CANDIDATE, created_at=T0)
+    with pytest.raises(sessions.RestoreError, match="^That practice session was not found"):
+        quickfire.restore(store, bank, params, user=bob, now=datetime.now(UTC))
+    ada = User(id=3, name="ada", role=Role.CANDIDATE, created_at=T0)
+    assert quickfire.restore(store, bank, params, user=ada, now=datetime.now(UTC)).current == "dropout"

@@ -109,6 +109,7 @@ def ask(game: quickfire.Round) -> None:
     audio = widgets.question_audio(question)
     first_time = question.id not in game.shown_at
     game.start_clock(now())
+    keep_link(game)  # with this question's clock, so a reload runs it on
     if audio:
         st.audio(audio, format="audio/wav", autoplay=first_time, alt="The question, read aloud")
     st.subheader(escape_markdown(question.question))
@@ -235,13 +236,33 @@ def summary(game: quickfire.Round) -> None:
         if row.question_id in bank.questions:
             with st.expander("Model answer"):
                 st.markdown(escape_markdown(bank.questions[row.question_id].model_answer))
-    st.button("Start another round", type="primary", key="qf-again", on_click=state.pop, args=(ROUND, None))
+    st.button("Start another round", type="primary", key="qf-again", on_click=another_round)
 
 
+def another_round() -> None:
+    state.pop(ROUND, None)
+    st.query_params.clear()
+
+
+def keep_link(game: quickfire.Round) -> None:
+    """The round in the page's address (quickfire.link), so a reload or a reopened tab carries on with it."""
+    if st.query_params.to_dict() != (params := quickfire.link(game)):
+        st.query_params.from_dict(params)
+
+
+if ROUND not in state and "session" in st.query_params:
+    try:
+        state[ROUND] = quickfire.restore(store, bank, st.query_params.to_dict(), user=user, now=now())
+        state["candidate"] = state[ROUND].plan.candidate
+    except sessions.RestoreError as exc:
+        st.info(escape_markdown(str(exc)))
+        st.query_params.clear()
 game = state.get(ROUND)
 if game is None:
     setup()
-elif game.finished:
-    summary(game)
 else:
-    ask(game)
+    keep_link(game)
+    if game.finished:
+        summary(game)
+    else:
+        ask(game)
