@@ -49,7 +49,7 @@ QUESTION = "amd-neural-network-in-simple-terms"
 LEAD, TAIL = 0.5, 4.0  # seconds of silence before the answer and after it (Stop is pressed in the tail)
 RECORDER_ERROR = "An error has occurred"
 TIMEOUT_MS = 300_000
-# The issue's targets on this machine, quiet (issue 14).
+# The targets on this machine, quiet.
 TARGETS = {"on_screen": 1.0, "form": 5.0, "feedback_warm_60": 5.0, "feedback_cold_60": 8.0}
 
 

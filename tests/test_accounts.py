@@ -1,4 +1,4 @@
-"""Accounts, logins and access rules at the storage layer (issue 13), on SQLite and on PostgreSQL.
+"""Accounts, logins and access rules at the storage layer, on SQLite and on PostgreSQL.
 
 Every test that takes `store` runs on both (PostgreSQL when PRACTICE_TEST_POSTGRES_URL is set, as
 `make test` does). Passwords are hashed with argon2 at its cheapest settings so the tests stay fast; the

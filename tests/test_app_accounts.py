@@ -1,4 +1,4 @@
-"""Logins and access control in the pages (issue 13) under AppTest: logins on, a SQLite store in tmp_path.
+"""Logins and access control in the pages under AppTest: logins on, a SQLite store in tmp_path.
 
 Two candidates (Ana, Bob) and a coach (Cleo, assigned Ana) each see exactly what their role allows on
 every page; logins off, the app is one local admin with no login form, as before. Passwords are hashed

@@ -1,4 +1,4 @@
-"""Issue 13's hostile inputs, each as it broke the app: what one user sends must not hurt another.
+"""Hostile inputs, each as it once broke the app: what one user sends must not hurt another.
 
 Uploads are kept and served only as the audio they decode as; user text never renders as Markdown;
 devices, pipes and huge files are refused in one sentence; database URLs and damaged databases say one
