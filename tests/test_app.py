@@ -40,13 +40,13 @@ def env(tmp_path, monkeypatch):
     monkeypatch.setenv("PRACTICE_BANK_DIR", str(tmp_path / "bank"))
     monkeypatch.setenv("PRACTICE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("PRACTICE_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(scoring, "_scorer", CoverageScorer(FakeEmbedder()))
     recogniser = FakeTranscriber("data held out from training and um used to tune hyperparameters")
     monkeypatch.setattr(speech_in, "default_transcriber", lambda model=None, **_: recogniser)
     # the pages' background loader, with nothing to load: it must not outlive the fakes above
     monkeypatch.setattr(models, "LOADER", models.Loader(load_speech=lambda _: None, load_scorer=lambda: None))
     st.cache_resource.clear()
-    yield recogniser
+    with scoring.scorer_in_use(CoverageScorer(FakeEmbedder())):
+        yield recogniser
     st.cache_resource.clear()
 
 

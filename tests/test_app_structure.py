@@ -31,10 +31,11 @@ NO_RESULT = (
 
 
 @pytest.fixture
-def stories(env, tmp_path, monkeypatch):  # noqa: F811 (env is the imported fixture)
+def stories(env, tmp_path):  # noqa: F811 (env is the imported fixture)
     """The test bank plus a behavioural track, scored with the fake judge (which reads the structure)."""
     write(tmp_path / "bank" / "stories.yaml", STORIES)
-    monkeypatch.setattr(scoring, "_scorer", CoverageScorer(FakeEmbedder(), judge=FakeJudge()))
+    with scoring.scorer_in_use(CoverageScorer(FakeEmbedder(), judge=FakeJudge())):
+        yield
 
 
 def practise_story(answer: str):

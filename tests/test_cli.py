@@ -23,8 +23,9 @@ def bank_dir(tmp_path):
 
 
 @pytest.fixture
-def fake_scorer(monkeypatch):
-    monkeypatch.setattr(scoring, "_scorer", CoverageScorer(FakeEmbedder()))
+def fake_scorer():
+    with scoring.scorer_in_use(CoverageScorer(FakeEmbedder())):
+        yield
 
 
 def test_bank_check_passes_on_the_shipped_bank(runner):

@@ -460,7 +460,7 @@ def test_a_new_question_is_practisable_and_gradable_at_once(coach, bank_dir, tmp
     assert row["status"] == "ok" and float(row["coverage"]) > 0
 
 
-def test_the_practice_command_sees_the_coachs_questions(coach, bank_dir, tmp_path, monkeypatch):
+def test_the_practice_command_sees_the_coachs_questions(coach, bank_dir, tmp_path):
     saved = coach.save(draft())
     runner = CliRunner()
     listed = runner.invoke(main, ["bank", "list", "--bank", str(bank_dir), "--track", TRACK, "--json"])
@@ -468,11 +468,11 @@ def test_the_practice_command_sees_the_coachs_questions(coach, bank_dir, tmp_pat
     checked = runner.invoke(main, ["bank", "check", str(bank_dir)])
     assert checked.exit_code == 0
     assert checked.stdout.strip().endswith(f"1 of them the coach's ({coach_bank_path()})")
-    monkeypatch.setattr(scoring, "_scorer", CoverageScorer(FakeEmbedder()))
     answers = write(tmp_path / "answers.csv", f"question_id,answer\n{saved.id},counts predictions\n")
-    graded = runner.invoke(
-        main, ["grade", str(answers), "-o", str(tmp_path / "out.csv"), "--bank", str(bank_dir)]
-    )
+    with scoring.scorer_in_use(CoverageScorer(FakeEmbedder())):
+        graded = runner.invoke(
+            main, ["grade", str(answers), "-o", str(tmp_path / "out.csv"), "--bank", str(bank_dir)]
+        )
     assert graded.exit_code == 0 and "Graded 1 of 1 rows" in graded.stderr
 
 

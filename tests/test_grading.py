@@ -190,17 +190,17 @@ def test_unusable_files_are_one_sentence(tmp_path, bank):
 
 
 def test_cli_grade_exit_status_and_messages(tmp_path, bank, monkeypatch):
-    monkeypatch.setattr(scoring, "_scorer", CoverageScorer(FakeEmbedder()))
     monkeypatch.setattr(speech_in, "Transcriber", lambda *a, **k: FakeTranscriber("x"))
-    runner = CliRunner()
-    good = write_csv(tmp_path / "good.csv", [{"question_id": "overfitting", "answer": "memorises noise"}])
-    args = ["grade", str(good), "-o", str(tmp_path / "out.jsonl"), "--bank", str(tmp_path / "bank")]
-    result = runner.invoke(main, args)
-    assert result.exit_code == 0 and "Graded 1 of 1 rows" in result.stderr
-    bad = write_csv(tmp_path / "bad.csv", [{"question_id": "nope", "answer": "x"}])
-    result = runner.invoke(
-        main, ["grade", str(bad), "-o", str(tmp_path / "o.csv"), "--bank", str(tmp_path / "bank")]
-    )
-    assert result.exit_code == 1 and "Failed line 2: No question with id 'nope'" in result.stderr
-    result = runner.invoke(main, ["grade", str(tmp_path / "none.csv"), "-o", str(tmp_path / "o.csv")])
-    assert result.exit_code == 2 and result.stderr.startswith("Error: Cannot read")
+    with scoring.scorer_in_use(CoverageScorer(FakeEmbedder())):
+        runner = CliRunner()
+        good = write_csv(tmp_path / "good.csv", [{"question_id": "overfitting", "answer": "memorises noise"}])
+        args = ["grade", str(good), "-o", str(tmp_path / "out.jsonl"), "--bank", str(tmp_path / "bank")]
+        result = runner.invoke(main, args)
+        assert result.exit_code == 0 and "Graded 1 of 1 rows" in result.stderr
+        bad = write_csv(tmp_path / "bad.csv", [{"question_id": "nope", "answer": "x"}])
+        result = runner.invoke(
+            main, ["grade", str(bad), "-o", str(tmp_path / "o.csv"), "--bank", str(tmp_path / "bank")]
+        )
+        assert result.exit_code == 1 and "Failed line 2: No question with id 'nope'" in result.stderr
+        result = runner.invoke(main, ["grade", str(tmp_path / "none.csv"), "-o", str(tmp_path / "o.csv")])
+        assert result.exit_code == 2 and result.stderr.startswith("Error: Cannot read")

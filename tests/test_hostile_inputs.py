@@ -62,12 +62,12 @@ def env(tmp_path, monkeypatch):
     monkeypatch.setenv("PRACTICE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("PRACTICE_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("PRACTICE_DATABASE_URL", raising=False)
-    monkeypatch.setattr(scoring, "_scorer", CoverageScorer(FakeEmbedder()))
     recogniser = FakeTranscriber("data held out from training and used to tune hyperparameters")
     monkeypatch.setattr(speech_in, "default_transcriber", lambda model=None, **_: recogniser)
     monkeypatch.setattr(models, "LOADER", models.Loader(load_speech=lambda _: None, load_scorer=lambda: None))
     st.cache_resource.clear()
-    yield tmp_path
+    with scoring.scorer_in_use(CoverageScorer(FakeEmbedder())):
+        yield tmp_path
     st.cache_resource.clear()
 
 

@@ -98,7 +98,7 @@ def test_warming_up_runs_each_model_once_on_a_tiny_input(monkeypatch):
     recogniser = FakeTranscriber(None)  # hears nothing in the warm-up noise: that is fine
     monkeypatch.setattr(speech_in, "default_transcriber", lambda model=None, **_: recogniser)
     embedder = FakeEmbedder()
-    monkeypatch.setattr(scoring, "_scorer", CoverageScorer(embedder))
     loader = models.Loader()
-    assert loader.wait(loader.preload("tiny.en").model, 10).ready
+    with scoring.scorer_in_use(CoverageScorer(embedder)):
+        assert loader.wait(loader.preload("tiny.en").model, 10).ready
     assert recogniser.calls == 1 and embedder.calls >= 1

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -29,6 +31,7 @@ __all__ = [
     "Score",
     "ScoringConfig",
     "default_scorer",
+    "scorer_in_use",
 ]
 
 _LAZY = {
@@ -69,3 +72,18 @@ def default_scorer() -> CoverageScorer:
         if _scorer is None:
             _scorer = CoverageScorer(default_embedder(), judge=default_judge())
         return _scorer
+
+
+@contextmanager
+def scorer_in_use(scorer: CoverageScorer) -> Iterator[CoverageScorer]:
+    """`default_scorer()` gives `scorer` inside the block, then what it gave before. The pages, the command
+    line and batch grading take the process's scorer from `default_scorer`, so this is how a test (or an
+    embedder of the package) puts another scorer, e.g. one on a fake embedder, in place of the bundled one."""
+    global _scorer
+    with _lock:
+        before, _scorer = _scorer, scorer
+    try:
+        yield scorer
+    finally:
+        with _lock:
+            _scorer = before
