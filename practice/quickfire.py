@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from practice import sessions
 from practice.bank import LEVELS, Bank, Kind, Question
-from practice.storage import Attempt, Store, User, access
+from practice.storage import Attempt, Store, User
 
 ANY = "any"  # a track or level left open
 DEFAULT_COUNT, MAX_COUNT = 5, 10
@@ -144,13 +144,12 @@ def restore(store: Store, bank: Bank, params: Mapping[str, str], *, user: User, 
     """The round a `link()` describes: its session as `sessions.restore` gives it back (saved answers, on
     the first question still open, or ended), each question's clock as it started, so the current one
     runs on, and the answers saved after their limit marked late again. A session `user` may not open is
-    refused as if unknown. Every value is checked: sessions.RestoreError (one sentence) otherwise."""
+    refused as if unknown (`sessions.restore`). Every value is checked: sessions.RestoreError (one
+    sentence) otherwise."""
     seconds = params.get("seconds", "")
     if not _SECONDS.fullmatch(seconds) or not MIN_SECONDS <= int(seconds) <= MAX_SECONDS:
         raise sessions.RestoreError(_NOT_A_ROUND)
-    if not access.can_open_session(store, user, params.get("session")):
-        raise sessions.RestoreError("That practice session was not found: start a new one below.")
-    plan = sessions.restore(store, bank, params)
+    plan = sessions.restore(store, bank, params, user=user)
     game = Round(plan, int(seconds), _shown_at(params.get("shown", ""), plan.question_ids, now))
     for qid in plan.question_ids:  # the answer that moved the round on is its question's first judged one
         judged = next((a for a in plan.tries.get(qid, []) if a.status == "scored"), None)

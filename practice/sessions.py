@@ -29,7 +29,7 @@ from practice.speech_in import (
     audio_format,
     default_transcriber,
 )
-from practice.storage import AnswerMode, Attempt, Store
+from practice.storage import AnswerMode, Attempt, Store, User, access
 
 log = logging.getLogger(__name__)
 
@@ -172,10 +172,11 @@ def link(plan: Plan) -> dict[str, str]:
     return params
 
 
-def restore(store: Store, bank: Bank, params: Mapping[str, str]) -> Plan:
+def restore(store: Store, bank: Bank, params: Mapping[str, str], *, user: User) -> Plan:
     """The plan a `link()` describes, with its saved attempts, on the first question neither answered nor
     skipped, or with an answer saved but not judged (or finished, if it was ended). The session must exist
-    in `store`. Every value is checked: RestoreError otherwise."""
+    in `store`; one `user` may not open is refused as if it did not. Every value is checked: RestoreError
+    otherwise."""
     session_id = params.get("session", "")
     order = [q for q in params.get("q", "").split(",") if q]
     skipped = [q for q in params.get("skip", "").split(",") if q]
@@ -187,7 +188,7 @@ def restore(store: Store, bank: Bank, params: Mapping[str, str]) -> Plan:
             f"The question bank no longer has question {unknown[0]} of that session: start a new one below."
         )
     candidate = store.session_candidate(session_id) if 0 < len(session_id) <= 36 else None
-    if candidate is None:
+    if candidate is None or not access.can_open_session(store, user, session_id):
         raise RestoreError("That practice session was not found: start a new one below.")
     attempts = store.attempts(session_id=session_id)
     if any(a.question_id not in order for a in attempts):

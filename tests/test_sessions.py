@@ -12,7 +12,7 @@ from practice import sessions
 from practice.assess import assess_transcript, follow_up, said_at
 from practice.bank import KeyPoint, load_bank, make_question
 from practice.scoring.coverage import CoverageScorer
-from practice.storage import export_csv, export_markdown, open_store
+from practice.storage import LOCAL_USER, export_csv, export_markdown, open_store
 from tests.audio import encode, tone
 from tests.conftest import BANK, FakeEmbedder, FakeTranscriber, write
 from tests.fake_whisper import FakeWhisperModel, whisper_with
@@ -238,7 +238,7 @@ def test_a_link_restores_the_plan_on_the_first_question_neither_answered_nor_ski
         "q": "validation-set,overfitting,test-set",
         "skip": "overfitting",
     }
-    restored = sessions.restore(store, bank, params)
+    restored = sessions.restore(store, bank, params, user=LOCAL_USER)
     assert restored.candidate == "Ada" and restored.session_id == plan.session_id
     assert restored.question_ids == plan.question_ids and restored.skipped == ["overfitting"]
     assert restored.tries == plan.tries and restored.current == "test-set"
@@ -249,7 +249,7 @@ def test_a_restored_plan_stays_on_a_question_whose_answer_failed(bank, store, sc
     q1, q2, _ = three(bank)
     plan = sessions.start(store, "Ada", [q1, q2])
     sessions.answer(store, plan, q1, audio=WAV, transcriber=FakeTranscriber(None), scorer=scorer)
-    restored = sessions.restore(store, bank, sessions.link(plan))
+    restored = sessions.restore(store, bank, sessions.link(plan), user=LOCAL_USER)
     assert restored.current == "validation-set" and restored.tries["validation-set"][0].status == "failed"
 
 
@@ -259,7 +259,7 @@ def test_an_ended_session_is_restored_ended(bank, store, scorer):
     sessions.answer(store, plan, q1, text="data held out from training", scorer=scorer)
     plan.end()
     assert sessions.link(plan)["end"] == "1"
-    assert sessions.restore(store, bank, sessions.link(plan)).finished
+    assert sessions.restore(store, bank, sessions.link(plan), user=LOCAL_USER).finished
 
 
 @pytest.mark.parametrize(
@@ -280,13 +280,13 @@ def test_a_link_that_cannot_be_resumed_is_one_sentence(bank, store, scorer, chan
     plan = sessions.start(store, "Ada", [q1, q2])
     sessions.answer(store, plan, q1, text="data held out from training", scorer=scorer)
     with pytest.raises(sessions.RestoreError, match=expected) as caught:
-        sessions.restore(store, bank, {**sessions.link(plan), **change})
+        sessions.restore(store, bank, {**sessions.link(plan), **change}, user=LOCAL_USER)
     assert str(caught.value).count(".") == 1 and str(caught.value).endswith("start a new one below.")
 
 
 def test_a_session_with_no_saved_answer_yet_resumes_on_its_first_question(bank, store):
     plan = sessions.start(store, "Ada", three(bank))
-    restored = sessions.restore(store, bank, sessions.link(plan))
+    restored = sessions.restore(store, bank, sessions.link(plan), user=LOCAL_USER)
     assert (restored.candidate, restored.question_ids, restored.position) == ("Ada", plan.question_ids, 0)
 
 
@@ -450,7 +450,7 @@ def test_a_restored_plan_stops_on_an_answer_saved_but_not_judged(bank, store, sc
     sessions.answer(store, plan, q1, text="data held out from training", scorer=scorer)
     sessions.answer(store, plan, q2, text="memorises noise", scorer=scorer)
     sessions.save(store, plan, q1, text="held out data, used to tune hyperparameters")  # a retry cut short
-    restored = sessions.restore(store, bank, sessions.link(plan))
+    restored = sessions.restore(store, bank, sessions.link(plan), user=LOCAL_USER)
     assert restored.current == "validation-set" and restored.tries["validation-set"][-1].status == "recorded"
 
 

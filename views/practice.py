@@ -11,7 +11,7 @@ from practice.bank import LEVELS, Question
 from practice.markdown import escape_markdown
 from practice.scoring.structure import StructureReport
 from practice.speech_in import AudioLimits, RefusedRecordingError
-from practice.storage import Attempt, Role, StorageError, access
+from practice.storage import Attempt, Role, StorageError
 from views import login, widgets
 
 bank, store = widgets.open_bank_and_store()
@@ -29,9 +29,7 @@ state.setdefault("fresh", 0)  # bumped for a fresh recorder and uploader (a disc
 # The session is kept in the address (sessions.link) too: a reload or a reopened tab carries on with it.
 if "plan" not in state and "session" in st.query_params:
     try:
-        restored = sessions.restore(store, bank, st.query_params.to_dict())
-        if not access.can_open_session(store, user, restored.session_id):  # another's: refused as if unknown
-            raise sessions.RestoreError("That practice session was not found: start a new one below.")
+        restored = sessions.restore(store, bank, st.query_params.to_dict(), user=user)
         state["plan"] = restored
         state["candidate"] = restored.candidate
     except sessions.RestoreError as exc:
