@@ -103,8 +103,9 @@ class CoverageScorer:
         return self.components_many([(question, answer)])[0]
 
     def components_many(self, items: Sequence[tuple[Question, str]]) -> list[EvidenceComponents]:
-        """`components` for several answers with one batched embedding call."""
-        prepared = [self._prepare(answer) for _, answer in items]
+        """`components` for several answers with one batched embedding call (no support windows: the
+        evidence terms do not read them)."""
+        prepared = [prepare(answer, self.config.window_sizes) for _, answer in items]
         vectors = self._encode(prepared)
         return [
             self._components(question, prep, v[: len(prep.word_spans)])
