@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import sys
+
 import streamlit as st
 
-from practice.markdown import escape_markdown
-from practice.offline import keep_hub_offline
-from practice.storage import StorageError
-from views import login
+st.set_page_config(page_title="Interview practice", page_icon="🎙️", layout="wide")
+# The first run in a server imports the storage and page modules (about a second): say so on screen
+# meanwhile rather than show a blank page.
+opening = st.empty()
+if "views.login" not in sys.modules:
+    opening.caption("Opening the practice room…")
+
+from practice.markdown import escape_markdown  # noqa: E402
+from practice.offline import keep_hub_offline  # noqa: E402
+from practice.storage import StorageError  # noqa: E402
+from views import login  # noqa: E402
 
 keep_hub_offline()
-st.set_page_config(page_title="Interview practice", page_icon="🎙️", layout="wide")
+opening.empty()
 PAGES = {
     "practice": st.Page("views/practice.py", title="Practice", icon="🎙️", default=True),
     "quickfire": st.Page("views/quickfire.py", title="Quick-fire", icon="⚡", url_path="quick-fire"),
