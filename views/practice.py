@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import streamlit as st
 
 from practice import models, sessions
 from practice.bank import LEVELS, Question
 from practice.markdown import escape_markdown
 from practice.scoring.structure import StructureReport
-from practice.speech_in import AudioLimits, RefusedRecordingError
+from practice.speech_in import AudioLimits
 from practice.storage import Attempt, Role, StorageError
-from views import login, widgets
+from views import answering, login, widgets
 
 bank, store = widgets.open_bank_and_store()
 # Whisper and the scorer load in the background from the first page on: nothing here waits for them
@@ -20,12 +18,25 @@ bank, store = widgets.open_bank_and_store()
 models.preload(widgets.whisper_model())
 user = login.current_user()
 state = st.session_state
+ANSWERS = answering.Answers(
+    pending="pending",
+    problem="refused",
+    fresh="fresh",
+    recorder="rec-",
+    upload="up-",
+    typed_form="typed-",
+    typed_text="typed-text-",
+    typed_submit="typed-submit-",
+    submit="answer-submit",
+    retry_saving="retry-saving",
+    stage_lines=True,
+)
 # The setup choices kept between sessions (a widget's own state is dropped while a session runs).
 state.setdefault("candidate", "")
 state.setdefault("track", next(iter(bank.tracks)))
 state.setdefault("level", LEVELS[0])
 state.setdefault("speech_rate", 165)
-state.setdefault("fresh", 0)  # bumped for a fresh recorder and uploader (a discarded or refused recording)
+state.setdefault(ANSWERS.fresh, 0)
 # The session is kept in the address (sessions.link) too: a reload or a reopened tab carries on with it.
 if "plan" not in state and "session" in st.query_params:
     try:
@@ -149,7 +160,7 @@ def ask(plan: sessions.Plan) -> None:
     tries = plan.tries.get(question.id, [])  # as saved when answered: no reading back on every rerun
     latest = tries[-1] if tries else None
     if latest is not None and latest.status == "recorded":
-        resume(plan, question, latest)
+        ANSWERS.resume(store, plan, question, latest, limits=limits(), after=judged)
     elif latest is None or latest.status != "scored" or state.get("retry") == question.id:
         answer(plan, question, latest)
     else:
@@ -158,10 +169,9 @@ def ask(plan: sessions.Plan) -> None:
 
 def answer(plan: sessions.Plan, question: Question, latest: Attempt | None) -> None:
     """Record (listen back, then submit or discard), upload or type an answer; then judge it."""
-    # A refused or discarded recording was not saved: a fresh recorder and uploader replace it.
-    round_key = f"{plan.session_id}-{plan.position}-{len(plan.tries.get(question.id, []))}-{state['fresh']}"
-    submission = widgets.pending_answer("pending", round_key)
-    if refused := state.pop("refused", None):
+    round_key = ANSWERS.round_key(plan, question)
+    submission = ANSWERS.pending_answer(round_key)
+    if refused := state.pop(ANSWERS.problem, None):
         st.error(escape_markdown(refused))
     elif latest is not None and latest.status == "failed":
         reason = escape_markdown(latest.error or "")
@@ -171,54 +181,19 @@ def answer(plan: sessions.Plan, question: Question, latest: Attempt | None) -> N
             previous_try(latest, question)
     widgets.answer_timer(round_key)
     widgets.model_status()
-    record, upload, typed = st.tabs(["🎙️ Record", "📁 Upload", "⌨️ Type"])
-    with record:
-        recording = st.audio_input("Record your answer", key=f"rec-{round_key}")
-    with upload:
-        uploaded = st.file_uploader(
-            "A recording (WAV, WebM, OGG, MP3, M4A, FLAC)",
-            type=["wav", "webm", "ogg", "opus", "mp3", "m4a", "mp4", "flac"],
-            key=f"up-{round_key}",
-        )
-    with typed, st.form(f"typed-{round_key}"):
-        text = st.text_area("Type your answer", height=150, key=f"typed-text-{round_key}")
-        typed_sent = st.form_submit_button("Submit answer", key=f"typed-submit-{round_key}")
-    if (recording is not None or uploaded is not None) and submission is None:
+    given = ANSWERS.tabs(round_key)
+    if given.recorded and submission is None:
         st.caption("Listen back with the player above; then submit it, or discard it and record again.")
         send, discard = st.columns(2)
-        send.button(
-            "Submit this answer",
-            type="primary",
-            key="answer-submit",
-            on_click=submit_recording,
-            args=(round_key,),
-            width="stretch",
-        )
-        discard.button("Discard it", key="answer-discard", on_click=discard_recording, width="stretch")
+        with send:
+            ANSWERS.submit_button(round_key, stretch=True)
+        discard.button("Discard it", key="answer-discard", on_click=ANSWERS.renew, width="stretch")
     st.button("Skip", key="skip", on_click=skip, args=(plan,), help="On to the next question, unanswered.")
 
-    if submission is None and typed_sent:
-        if not text.strip():
-            st.error("The answer is empty: type something, or record it instead.")
-            return
-        submission = sessions.Submission(round_key, "typed", text=text)
+    if submission is None:
+        submission = ANSWERS.typed_answer(given, round_key)
     if submission is not None:
-        judge(plan, question, submission)
-
-
-def submit_recording(round_key: str) -> None:
-    """The recording (or, with none, the upload) becomes this round's answer, judged on this run. A second
-    click sends the same answer of the same round: saved once (see judge)."""
-    recording, uploaded = state.get(f"rec-{round_key}"), state.get(f"up-{round_key}")
-    # The browser's claimed type is not used: the recording is kept as what it decodes as.
-    if recording is not None:
-        state["pending"] = sessions.Submission(round_key, "audio", audio=recording.getvalue())
-    elif uploaded is not None:
-        state["pending"] = sessions.Submission(round_key, "upload", audio=uploaded.getvalue())
-
-
-def discard_recording() -> None:
-    state["fresh"] += 1
+        ANSWERS.judge(store, plan, question, submission, limits=limits(), after=judged)
 
 
 def previous_try(attempt: Attempt, question: Question) -> None:
@@ -308,13 +283,14 @@ def save_correction(plan: sessions.Plan, attempt: Attempt, question: Question) -
 
 def skip(plan: sessions.Plan) -> None:
     plan.skip()
-    for key in ("retry", "pending", "refused"):  # an unsaved answer belongs to the question skipped
+    # An unsaved answer belongs to the question skipped.
+    for key in ("retry", ANSWERS.pending, ANSWERS.problem):
         state.pop(key, None)
 
 
 def end(plan: sessions.Plan) -> None:
     plan.end()
-    state.pop("pending", None)
+    state.pop(ANSWERS.pending, None)
 
 
 def start_another() -> None:
@@ -322,83 +298,14 @@ def start_another() -> None:
     st.query_params.clear()
 
 
-def judge(plan: sessions.Plan, question: Question, submission: sessions.Submission) -> None:
-    """Save first, then judge, each stage shown; if saving fails keep the answer in memory and offer a
-    retry, so nothing is lost.
-
-    A click or a reload can cut this run short wherever it calls Streamlit (session state included). The
-    answer stays pending until it is saved, so a run cut short before then saves it on the next; saving it
-    ends its round, so a copy left pending is stale (see answer) and an answer is never saved twice."""
-    limits = state.get("limits", AudioLimits())
-    with st.status("Saving your answer…", expanded=True) as status:
-        try:
-            attempt = sessions.save(
-                store,
-                plan,
-                question,
-                text=submission.text,
-                audio=submission.audio,
-                mode=submission.mode,
-                limits=limits,
-            )
-        except RefusedRecordingError as exc:  # not audio, or over the limit: nothing was saved
-            state.pop("pending", None)
-            state["refused"] = str(exc)
-            state["fresh"] += 1
-            status.update(label="The recording was not saved.", state="error", expanded=False)
-            attempt = None
-        except StorageError as exc:
-            state["pending"] = submission  # a typed answer too, for Retry saving
-            status.update(label="Your answer could not be saved.", state="error")
-            st.error(
-                f"{escape_markdown(widgets.error_text(exc))} Your answer is kept here until it is saved."
-            )
-            st.button("Retry saving", type="primary", key="retry-saving")
-            return
-        if attempt is not None:
-            state.pop("pending", None)
-            st.write("✓ Saved.")
-            outcome = judge_saved(plan, question, attempt, submission.audio, limits, status, saved_now=True)
-            if outcome.error is None:
-                state.pop("retry", None)
-            status.update(label="Done.", state="complete", expanded=False)
-    st.rerun()  # shows the feedback, or the reason and a fresh recorder
+def limits() -> AudioLimits:
+    return state.get("limits", AudioLimits())
 
 
-def resume(plan: sessions.Plan, question: Question, attempt: Attempt) -> None:
-    """An answer saved but not judged yet: still being judged (a click or a reload stopped the run that
-    watched it, not the judging) or cut short (a server stopped). Its feedback next, not the recorder."""
-    with st.status("Your last answer was saved; judging it now…", expanded=True) as status:
-        outcome = judge_saved(plan, question, attempt, None, state.get("limits", AudioLimits()), status)
-        if outcome.error is None:
-            state.pop("retry", None)  # its feedback next, not the recorder again
-        status.update(label="Done.", state="complete", expanded=False)
-    st.rerun()
-
-
-def judge_saved(
-    plan: sessions.Plan,
-    question: Question,
-    attempt: Attempt,
-    audio: bytes | None,
-    limits: AudioLimits,
-    status: Any,
-    *,
-    saved_now: bool = False,
-) -> sessions.Outcome:
-    """Transcribe and score a saved answer (widgets.judge_saved), each stage a line in `status`."""
-    judged = widgets.judge_saved(
-        store,
-        attempt,
-        question,
-        audio=audio,
-        limits=limits,
-        status=status,
-        stage_lines=True,
-        saved_now=saved_now,
-    )
-    plan.update(judged.outcome.attempt)
-    return judged.outcome
+def judged(result: widgets.Judged, attempt: Attempt) -> None:
+    """After an answer is judged (ANSWERS.judge and resume)."""
+    if result.outcome.error is None:
+        state.pop("retry", None)  # its feedback next, not the recorder again
 
 
 def summary(plan: sessions.Plan) -> None:

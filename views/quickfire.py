@@ -1,26 +1,38 @@
 """Quick-fire: a timed round of short questions, each read aloud and answered in a sentence or two; one
-score at the end. The round's logic is `practice.quickfire`; answers are saved and judged as on Practice."""
+score at the end. The round's logic is `practice.quickfire`; answers are saved and judged as on Practice
+(views.answering)."""
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
-from typing import Any
 
 import streamlit as st
 
 from practice import models, quickfire, sessions
-from practice.bank import Question
 from practice.markdown import escape_markdown
-from practice.speech_in import AudioLimits, RefusedRecordingError
+from practice.speech_in import AudioLimits
 from practice.storage import Attempt, Role, StorageError
-from views import login, widgets
+from views import answering, login, widgets
 
 bank, store = widgets.open_bank_and_store()
 models.preload(widgets.whisper_model())  # loading while the candidate chooses, as on Practice
 user = login.current_user()
 state = st.session_state
 ROUND = "qf-round"
-PENDING = "qf-pending"  # an answer sent and not saved yet (sessions.Submission)
+ANSWERS = answering.Answers(
+    pending="qf-pending",
+    problem="qf-problem",
+    fresh="qf-fresh",
+    recorder="qf-rec-",
+    typed_form="qf-typed-",
+    typed_text="qf-text-",
+    typed_submit="qf-typed-submit-",
+    submit="qf-submit",
+    retry_saving="qf-retry-saving",
+    text_height=100,
+    refused_label="The answer was not saved.",
+)
 # A quick-fire answer is a sentence or two: a recording over two minutes is not one.
 LIMITS = AudioLimits(max_seconds=120)
 
@@ -113,106 +125,40 @@ def ask(game: quickfire.Round) -> None:
     if audio:
         st.audio(audio, format="audio/wav", autoplay=first_time, alt="The question, read aloud")
     st.subheader(escape_markdown(question.question))
-    tries = len(plan.tries.get(question.id, []))
-    round_key = f"{plan.session_id}-{plan.position}-{tries}-{state.get('qf-fresh', 0)}"
-    submission = widgets.pending_answer(PENDING, round_key)
+    round_key = ANSWERS.round_key(plan, question)
+    submission = ANSWERS.pending_answer(round_key)
     countdown(round_key, game.seconds_left(now()))
-    if problem := state.pop("qf-problem", None):
+    if problem := state.pop(ANSWERS.problem, None):
         st.warning(escape_markdown(problem))
     widgets.model_status()
 
-    record, typed = st.tabs(["🎙️ Record", "⌨️ Type"])
-    with record:
-        recording = st.audio_input("Record your answer", key=f"qf-rec-{round_key}")
-    with typed, st.form(f"qf-typed-{round_key}"):
-        text = st.text_area("Type your answer", height=100, key=f"qf-text-{round_key}")
-        typed_sent = st.form_submit_button("Submit answer", key=f"qf-typed-submit-{round_key}")
-    if recording is not None and submission is None:
-        st.button("Submit this answer", type="primary", key="qf-submit", on_click=submit, args=(round_key,))
+    given = ANSWERS.tabs(round_key)
+    if given.recorded and submission is None:
+        ANSWERS.submit_button(round_key)
     skip, end = st.columns(2)
     skip.button("Skip", key="qf-skip", on_click=game.skip, width="stretch")
     end.button("End the round", key="qf-end", on_click=game.end, width="stretch")
 
+    after = functools.partial(answered, game)
     latest = plan.tries.get(question.id, [None])[-1]
     if latest is not None and latest.status == "recorded":  # saved, judging (or cut short by a server stop)
-        with st.status("Your last answer was saved; judging it now…", expanded=True) as status:
-            judge_saved(game, question, latest, None, status)
-        st.rerun()
-    if submission is None and typed_sent:
-        if not text.strip():
-            st.error("The answer is empty: type something, or record it instead.")
-            return
-        submission = sessions.Submission(round_key, "typed", text=text)
+        ANSWERS.resume(store, plan, question, latest, limits=LIMITS, after=after)
+    if submission is None:
+        submission = ANSWERS.typed_answer(given, round_key)
     if submission is not None:
-        judge(game, question, submission)
+        ANSWERS.judge(store, plan, question, submission, limits=LIMITS, after=after)
 
 
-def submit(round_key: str) -> None:
-    """The recording becomes this round's answer, judged on this run. A second click sends the same answer
-    of the same round: saved once (see judge)."""
-    if (recording := state.get(f"qf-rec-{round_key}")) is not None:
-        state[PENDING] = sessions.Submission(round_key, "audio", audio=recording.getvalue())
-
-
-def judge(game: quickfire.Round, question: Question, submission: sessions.Submission) -> None:
-    """Saved first, then judged with the same models as Practice; on to the next question once scored.
-
-    A click or a reload can cut this run short wherever it calls Streamlit (session state included). The
-    answer stays pending until it is saved, so a run cut short before then saves it on the next; saving it
-    ends its round, so a copy left pending is dropped (widgets.pending_answer), never saved twice."""
-    with st.status("Saving your answer…", expanded=True) as status:
-        try:
-            attempt = sessions.save(
-                store,
-                game.plan,
-                question,
-                text=submission.text,
-                audio=submission.audio,
-                mode=submission.mode,
-                limits=LIMITS,
-            )
-        except RefusedRecordingError as exc:  # not audio, or over the limit: nothing was saved
-            state.pop(PENDING, None)
-            state["qf-problem"] = widgets.error_text(exc)
-            state["qf-fresh"] = state.get("qf-fresh", 0) + 1
-            status.update(label="The answer was not saved.", state="error", expanded=False)
-            st.rerun()
-        except StorageError as exc:
-            state[PENDING] = submission  # a typed answer too, for Retry saving
-            status.update(label="Your answer could not be saved.", state="error")
-            st.error(
-                f"{escape_markdown(widgets.error_text(exc))} Your answer is kept here until it is saved."
-            )
-            st.button("Retry saving", type="primary", key="qf-retry-saving")
-            return
-        state.pop(PENDING, None)
-        judge_saved(game, question, attempt, submission.audio, status, saved_now=True)
-    st.rerun()
-
-
-def judge_saved(
-    game: quickfire.Round,
-    question: Question,
-    attempt: Attempt,
-    audio: bytes | None,
-    status: Any,
-    *,
-    saved_now: bool = False,
-) -> None:
-    """Transcribe and score a saved answer (widgets.judge_saved); its clock stopped when it was saved, not
-    after transcription."""
-    judged = widgets.judge_saved(
-        store, attempt, question, audio=audio, limits=LIMITS, status=status, saved_now=saved_now
-    )
+def answered(game: quickfire.Round, judged: widgets.Judged, attempt: Attempt) -> None:
+    """On to the next question once scored; its clock stopped when the answer was saved, not after it was
+    transcribed."""
     outcome = judged.outcome
-    game.plan.update(outcome.attempt)
     if judged.models_failed:  # the answer stays saved, to be scored again from the Review page
-        state["qf-problem"] = outcome.error
+        state[ANSWERS.problem] = outcome.error
         return
     if outcome.error is not None:  # e.g. nothing heard: saved, and the question stays to answer again
-        state["qf-problem"] = f"{outcome.error} Your answer was saved; answer again."
+        state[ANSWERS.problem] = f"{outcome.error} Your answer was saved; answer again."
     game.answered(outcome.attempt, attempt.created_at)
-    status.update(label="Done.", state="complete", expanded=False)
 
 
 def summary(game: quickfire.Round) -> None:

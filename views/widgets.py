@@ -19,7 +19,7 @@ from practice.bank import Bank, ExampleAnswers, Question
 from practice.markdown import Highlight, escape_markdown, highlighted
 from practice.scoring.coverage import CoverageScorer
 from practice.scoring.delivery import Delivery
-from practice.sessions import Comparison, Submission
+from practice.sessions import Comparison
 from practice.storage import Attempt, Store, open_store
 from practice.transcript import clock, describe_corrections
 
@@ -202,16 +202,6 @@ def open_bank_and_store() -> tuple[Bank, Store]:
         st.error(escape_markdown(error_text(exc)))
     st.stop()
     raise AssertionError("unreachable")
-
-
-def pending_answer(key: str, round_key: str) -> Submission | None:
-    """The answer sent in this round of a question and not saved yet, kept in session state at `key`; a
-    copy of an answer already saved (its round is over: a second click sent it again) is dropped."""
-    submission: Submission | None = st.session_state.get(key)
-    if submission is not None and submission.round != round_key:
-        del st.session_state[key]
-        return None
-    return submission
 
 
 def error_text(exc: BaseException) -> str:
