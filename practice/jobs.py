@@ -30,10 +30,6 @@ class Report(Generic[S, P]):
     stages: tuple[S, ...] = ()
     progress: P | None = None
 
-    @property
-    def stage(self) -> S | None:
-        return self.stages[-1] if self.stages else None
-
 
 class Job(Generic[S, P, R]):
     """One piece of work running in the background: what it reports, then its result or its exception."""
@@ -71,11 +67,6 @@ class Job(Generic[S, P, R]):
     @property
     def done(self) -> bool:
         return self._done.is_set()
-
-    @property
-    def error(self) -> BaseException | None:
-        """What the work raised, once it is done; None while it runs or if it returned."""
-        return self._error
 
     def result(self) -> R:
         """What the work returned; raises what it raised; RuntimeError while it is still running."""
