@@ -45,7 +45,7 @@ from sqlalchemy.engine import Connection
 
 from practice.settings import login_required as login_required  # the gate in front of these logins
 from practice.storage.errors import AuthenticationError, LoginLockedError, NotFoundError
-from practice.storage.records import Candidate, Role, User, _now, _utc, clean_name
+from practice.storage.records import Candidate, Role, User, as_utc, clean_name, utc_now
 from practice.storage.schema import (
     assignments_table,
     candidates_table,
@@ -109,7 +109,7 @@ class Accounts:
         self,
         store: Store,
         *,
-        clock: Callable[[], datetime] = _now,
+        clock: Callable[[], datetime] = utc_now,
         policy: LoginPolicy | None = None,
         hasher: PasswordHasher | None = None,
     ):
@@ -119,7 +119,7 @@ class Accounts:
         self._hasher = hasher or PasswordHasher()
 
     def _now(self) -> datetime:
-        return _utc(self._clock())
+        return as_utc(self._clock())
 
     # users
 

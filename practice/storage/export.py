@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 
 from practice.markdown import literal_inline, literal_lines
 from practice.scoring.delivery import Delivery
-from practice.storage.records import Attempt, _now, _utc
+from practice.storage.records import Attempt, as_utc, utc_now
 from practice.storage.summary import format_time, summarize
 
 
@@ -23,7 +23,8 @@ def export_markdown(attempts: Iterable[Attempt], title: str = "Interview practic
 
     What it says comes from `summary.summarize` (as the PDF report's does); here it is only escaped."""
     items = list(attempts)
-    out = [f"# {literal_inline(title)}", "", f"{len(items)} attempt(s), exported {format_time(_now())}.", ""]
+    exported = format_time(utc_now())
+    out = [f"# {literal_inline(title)}", "", f"{len(items)} attempt(s), exported {exported}.", ""]
     for s in map(summarize, items):
         out += [f"## {literal_inline(s.question_id)} ({literal_inline(s.candidate)})", ""]
         if s.question:
@@ -60,7 +61,7 @@ def export_stem(attempts: Sequence[Attempt], *, session: bool = False) -> str:
     names = {a.candidate.id: a.candidate.name for a in attempts}
     who = _file_safe(names.popitem()[1]) if len(names) == 1 else ""
     if session and attempts:
-        day = _utc(min(a.created_at for a in attempts)).date().isoformat()
+        day = as_utc(min(a.created_at for a in attempts)).date().isoformat()
         return f"{who or 'session'}-{day}"
     return who or "attempts"
 
@@ -139,7 +140,7 @@ def export_csv(attempts: Iterable[Attempt]) -> str:
         writer.writerow(
             [
                 a.id,
-                _utc(a.created_at).isoformat(),
+                as_utc(a.created_at).isoformat(),
                 spreadsheet_text(a.candidate.name),
                 a.session_id or "",
                 spreadsheet_text(a.question_id),

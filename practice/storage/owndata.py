@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection
 
 from practice.storage import codec
 from practice.storage.errors import NotFoundError
-from practice.storage.records import Attempt, Candidate, Role, _now, clean_name
+from practice.storage.records import Attempt, Candidate, Role, clean_name, utc_now
 from practice.storage.rows import select_attempts
 from practice.storage.schema import (
     assignments_table,
@@ -107,7 +107,7 @@ def export_candidate(store: Store, name: str) -> bytes:
             exported.append(ExportedAttempt(attempt, path))
         record = CandidateExport(
             format=EXPORT_FORMAT,
-            exported_at=_now(),
+            exported_at=utc_now(),
             candidate=candidate,
             account=_account(conn, candidate),
             coaches=_coaches(conn, candidate),

@@ -180,10 +180,11 @@ def clean_name(name: str) -> str:
 # Every timestamp the package writes or shows is timezone-aware UTC.
 
 
-def _now() -> datetime:
+def utc_now() -> datetime:
+    """The time now, in UTC: every time the store saves is in UTC."""
     return datetime.now(UTC)
 
 
-def _utc(value: datetime) -> datetime:
-    """Naive datetimes are taken to be UTC already."""
+def as_utc(value: datetime) -> datetime:
+    """`value` in UTC; naive datetimes are taken to be UTC already."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

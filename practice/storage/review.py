@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from practice.storage.errors import NotFoundError
-from practice.storage.records import KEY_POINT_STATUSES, Attempt, KeyPointStatus, _now
+from practice.storage.records import KEY_POINT_STATUSES, Attempt, KeyPointStatus, utc_now
 from practice.storage.schema import attempts_table, notes_table, overrides_table
 
 
@@ -47,7 +47,7 @@ def note_attempt(conn: Connection, note_id: int) -> int:
 def add_note(conn: Connection, attempt_id: int, text: str, who: str) -> None:
     body = note_text(text)
     conn.execute(
-        sa.insert(notes_table).values(attempt_id=attempt_id, author=who, text=body, created_at=_now())
+        sa.insert(notes_table).values(attempt_id=attempt_id, author=who, text=body, created_at=utc_now())
     )
 
 
@@ -69,7 +69,7 @@ def override_key_point(
     if status is not None:
         conn.execute(
             sa.insert(o).values(
-                attempt_id=attempt.id, key_point_index=index, status=status, author=who, created_at=_now()
+                attempt_id=attempt.id, key_point_index=index, status=status, author=who, created_at=utc_now()
             )
         )
 
@@ -83,6 +83,6 @@ def override_coverage(conn: Connection, attempt_id: int, coverage: float | None,
         .values(
             coach_coverage=value,
             coach_coverage_by=who if value is not None else None,
-            coach_coverage_at=_now() if value is not None else None,
+            coach_coverage_at=utc_now() if value is not None else None,
         )
     )

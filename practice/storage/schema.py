@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from practice.storage.errors import StorageError
-from practice.storage.records import MAX_NAME_LENGTH, _now, _utc
+from practice.storage.records import MAX_NAME_LENGTH, as_utc, utc_now
 
 
 class UTCDateTime(sa.TypeDecorator[datetime]):
@@ -27,7 +27,7 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
         if value is None:
             return None
-        value = _utc(value)
+        value = as_utc(value)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
@@ -255,5 +255,5 @@ def migrate(engine: Engine, target: int = SCHEMA_VERSION) -> int:
                 )
             for version in range(current + 1, target + 1):
                 MIGRATIONS[version - 1](conn)
-                conn.execute(sa.insert(schema_version_table).values(version=version, applied_at=_now()))
+                conn.execute(sa.insert(schema_version_table).values(version=version, applied_at=utc_now()))
             return max(current, target)

@@ -35,9 +35,9 @@ from practice.storage.records import (
     Candidate,
     KeyPointStatus,
     QuestionLike,
-    _now,
-    _utc,
+    as_utc,
     clean_name,
+    utc_now,
 )
 from practice.storage.review import (
     add_note,
@@ -78,13 +78,13 @@ _AUDIO_EXTENSIONS = {
 
 def _since(value: datetime | date) -> datetime:
     """A date means from the start of that UTC day."""
-    return _utc(value) if isinstance(value, datetime) else datetime.combine(value, time.min, tzinfo=UTC)
+    return as_utc(value) if isinstance(value, datetime) else datetime.combine(value, time.min, tzinfo=UTC)
 
 
 def _until(column: Any, value: datetime | date) -> Any:
     """A date means up to the end of that UTC day."""
     if isinstance(value, datetime):
-        return column <= _utc(value)
+        return column <= as_utc(value)
     return column < datetime.combine(value, time.min, tzinfo=UTC) + timedelta(days=1)
 
 
@@ -142,7 +142,7 @@ class Store:
         if row is None:
             try:
                 with conn.begin_nested():  # another machine may create the same name at the same moment
-                    conn.execute(sa.insert(t).values(name=cleaned, name_key=key, created_at=_now()))
+                    conn.execute(sa.insert(t).values(name=cleaned, name_key=key, created_at=utc_now()))
             except sa_exc.IntegrityError:
                 pass
             row = conn.execute(sa.select(t).where(t.c.name_key == key)).one()
@@ -168,7 +168,7 @@ class Store:
             who = self._resolve_candidate(conn, candidate)
             session_id = uuid.uuid4().hex
             conn.execute(
-                sa.insert(sessions_table).values(id=session_id, candidate_id=who.id, started_at=_now())
+                sa.insert(sessions_table).values(id=session_id, candidate_id=who.id, started_at=utc_now())
             )
         return session_id
 
@@ -219,7 +219,7 @@ class Store:
                     track=str(question.track),
                     level=str(question.level),
                     topic=str(question.topic),
-                    created_at=_utc(created_at) if created_at else _now(),
+                    created_at=as_utc(created_at) if created_at else utc_now(),
                     answer_mode=answer_mode,
                     answer_text=str(answer_text or ""),
                     status="recorded",
@@ -248,7 +248,7 @@ class Store:
         owner = conn.scalar(sa.select(sessions_table.c.candidate_id).where(sessions_table.c.id == session_id))
         if owner is None:
             conn.execute(
-                sa.insert(sessions_table).values(id=session_id, candidate_id=who.id, started_at=_now())
+                sa.insert(sessions_table).values(id=session_id, candidate_id=who.id, started_at=utc_now())
             )
         elif owner != who.id:
             raise ValueError(f"Session {session_id} belongs to another candidate.")

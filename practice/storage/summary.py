@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from practice.scoring.delivery import Delivery
-from practice.storage.records import Attempt, KeyPointStatus, _utc
+from practice.storage.records import Attempt, KeyPointStatus, as_utc
 from practice.transcript import Transcript, describe_corrections
 
 
 def format_time(value: datetime | None) -> str:
-    return _utc(value).strftime("%Y-%m-%d %H:%M UTC") if value else ""
+    return as_utc(value).strftime("%Y-%m-%d %H:%M UTC") if value else ""
 
 
 def format_coverage(value: float | None) -> str:
