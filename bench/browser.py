@@ -12,6 +12,8 @@ Timed, as the candidate sees them:
 * Stop to the full feedback ("Try again" shown), on the first answer after the server started (cold) and
   on the next one (warm). Where the page asks to listen back first, "Submit this answer" is clicked as soon
   as it shows, and the time includes it;
+* on a third answer, Submit to the full feedback when the candidate listens back for LISTEN_BACK seconds
+  before submitting, as the page asks (the app may use that time);
 * whether the recorder said "An error has occurred" after Stop;
 * beside them, the command line on the same audio: `practice score --audio` in a new process (models
   loaded on the way) and `assess_audio` with the models already loaded (median of 3).
@@ -49,6 +51,7 @@ QUESTION = "amd-neural-network-in-simple-terms"
 LEAD, TAIL = 0.5, 4.0  # seconds of silence before the answer and after it (Stop is pressed in the tail)
 RECORDER_ERROR = "An error has occurred"
 TIMEOUT_MS = 300_000
+LISTEN_BACK = 5.0  # seconds the third answer is listened back to before it is submitted
 # The targets on this machine, quiet.
 TARGETS = {"on_screen": 1.0, "form": 5.0, "feedback_warm_60": 5.0, "feedback_cold_60": 8.0}
 
@@ -63,6 +66,7 @@ class Run:
     recorder_ready: float = 0.0
     feedback_cold: float = 0.0
     feedback_warm: float = 0.0
+    feedback_listened: float = 0.0  # Submit to feedback, the answer listened back to first
     submit_shown_cold: float | None = None  # Stop to the listen-back Submit button, where there is one
     recorder_errors: int = 0
     cli_cold: float = 0.0
@@ -116,8 +120,9 @@ def open_page(context, url: str) -> tuple[object, float, float]:
     return page, on_screen, time.perf_counter() - start
 
 
-def record_answer(page, seconds: float, run: Run, *, cold: bool) -> float:
-    """Record through the fake microphone; seconds from Stop to the full feedback."""
+def record_answer(page, seconds: float, run: Run, *, cold: bool = False, listen: float = 0.0) -> float:
+    """Record through the fake microphone; seconds from Stop to the full feedback, or with `listen`
+    (seconds listening back before submitting) from Submit to it."""
     page.get_by_role("button", name="Record").click()
     page.wait_for_timeout(int((LEAD + seconds + 1.0) * 1000))
     page.get_by_role("button", name="Stop recording").click()
@@ -128,6 +133,8 @@ def record_answer(page, seconds: float, run: Run, *, cold: bool) -> float:
     if submit.count():
         if cold:
             run.submit_shown_cold = time.perf_counter() - stopped
+        page.wait_for_timeout(int(listen * 1000))
+        stopped = time.perf_counter() if listen else stopped
         submit.click()
     again.wait_for(timeout=TIMEOUT_MS)
     took = time.perf_counter() - stopped
@@ -159,8 +166,11 @@ def browser_run(app: Path, mic: Path, seconds: float, folder: Path, env: dict[st
             run.feedback_cold = record_answer(page, seconds, run, cold=True)
             page.get_by_role("button", name="Try again").click()
             page.get_by_role("button", name="Record").wait_for(timeout=TIMEOUT_MS)
-            run.feedback_warm = record_answer(page, seconds, run, cold=False)
+            run.feedback_warm = record_answer(page, seconds, run)
             page.screenshot(path=folder / f"feedback-{seconds:.0f}s.png", full_page=True)
+            page.get_by_role("button", name="Try again").click()
+            page.get_by_role("button", name="Record").wait_for(timeout=TIMEOUT_MS)
+            run.feedback_listened = record_answer(page, seconds, run, listen=LISTEN_BACK)
             second, run.on_screen_warm, run.form_warm = open_page(context, url)
             second.close()
             browser.close()
@@ -200,17 +210,17 @@ def table(runs: list[Run], label: str) -> str:
         f"{label}; load average (1 min) at the start and end of each run in the last column.",
         "",
         "| answer | page: on screen / form, cold | warm | Start to recorder | Stop to feedback, "
-        "first answer (cold) | next answer (warm) | CLI, new process / models loaded | recorder errors | "
-        "load |",
-        "|---|---|---|---|---|---|---|---|---|",
+        f"first answer (cold) | next answer (warm) | Submit to feedback, {LISTEN_BACK:g} s listened back | "
+        "CLI, new process / models loaded | recorder errors | load |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in runs:
         load = f"{r.load_before[0]:.1f} -> {r.load_after[0]:.1f}"
         lines.append(
             f"| {r.seconds:.0f} s | {r.on_screen_cold:.1f} / {r.form_cold:.1f} s | {r.on_screen_warm:.1f} / "
             f"{r.form_warm:.1f} s | {r.recorder_ready:.1f} s | {r.feedback_cold:.1f} s | "
-            f"{r.feedback_warm:.1f} s | {r.cli_cold:.1f} / {r.cli_warm:.1f} s | {r.recorder_errors} | "
-            f"{load} |"
+            f"{r.feedback_warm:.1f} s | {r.feedback_listened:.1f} s | "
+            f"{r.cli_cold:.1f} / {r.cli_warm:.1f} s | {r.recorder_errors} | {load} |"
         )
     sixty = [r for r in runs if r.seconds >= 45]
     if sixty:

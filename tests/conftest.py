@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -136,9 +137,11 @@ class FakeTranscriber:
     def __init__(self, text: str | None):
         self.text = text
         self.calls = 0
+        self.calls_seen = threading.Event()  # set once it has been asked to transcribe
 
     def transcribe(self, audio, limits=None, on_progress=None):
         self.calls += 1
+        self.calls_seen.set()
         if self.text is None:
             raise NoSpeechError(
                 "No speech was heard in the recording: check the microphone and answer again."

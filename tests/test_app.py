@@ -24,6 +24,7 @@ from practice.storage import StorageError, open_store
 from tests.audio import encode, silence, tone
 from tests.conftest import BANK, OTHER_TRACK, FakeEmbedder, FakeTranscriber, write
 from tests.fake_whisper import FakeWhisperModel, whisper_with
+from views import widgets
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 30
@@ -128,6 +129,16 @@ def test_spoken_answer_shows_transcript_times_and_delivery(env, bank):
     with open_store() as store:
         (saved,) = store.attempts()
         assert saved.answer_mode == "audio" and store.audio(saved.id)[0] == ANSWER_WAV
+
+
+def test_a_recording_is_transcribed_while_it_is_listened_back_to_and_not_again_once_submitted(env, bank):
+    at = start_practice(app(), topics=["generalisation"])
+    at.audio_input[0].set_value(("answer.wav", ANSWER_WAV, "audio/wav"))
+    at = at.run()
+    assert at.button(key="answer-submit") and env.calls_seen.wait(10)  # before Submit
+    at = at.button(key="answer-submit").click().run()
+    assert not at.exception and "#### Transcript" in page_text(at)
+    assert env.calls == 1
 
 
 def test_silent_recording_is_kept_and_the_candidate_can_answer_again(env, bank):
@@ -934,8 +945,16 @@ def click_again_when(
     return clicked, whisper(monkeypatch, while_transcribed)
 
 
+def transcribed_once_submitted(monkeypatch) -> None:
+    """Whisper starts on Submit, not while the recording is listened back to (as when Whisper was still
+    loading then; test_a_recording_is_transcribed_while_it_is_listened_back_to... covers the other way),
+    so a click can come while the submitted answer is transcribed."""
+    monkeypatch.setattr(widgets, "transcribe_early", lambda audio, limits: None)
+
+
 @pytest.mark.parametrize("when", ["before it is saved", "once it is saved", "while it is transcribed"])
 def test_submit_clicked_again_while_the_answer_is_judged_saves_it_once(env, bank, monkeypatch, when):
+    transcribed_once_submitted(monkeypatch)
     at = start_practice(app(), topics=["generalisation"])
     at.audio_input[0].set_value(("answer.wav", ANSWER_WAV, "audio/wav"))
     at = at.run()

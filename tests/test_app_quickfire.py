@@ -22,6 +22,7 @@ from tests.test_app import (  # noqa: F401 (env: a fixture)
     env,
     saving_runs,
     status_shown,
+    transcribed_once_submitted,
     whisper,
     widget_states_after_clicking,
 )
@@ -270,6 +271,7 @@ def test_transcribing_shows_how_much_of_the_recording_is_done(quick, monkeypatch
 
 @pytest.mark.parametrize("when", ["before it is saved", "once it is saved", "while it is transcribed"])
 def test_submit_clicked_again_while_the_answer_is_judged_saves_it_once(quick, monkeypatch, when):
+    transcribed_once_submitted(monkeypatch)
     at = record(start(page(), count=2))
     first = game(at).current
     second_click = widget_states_after_clicking(at, "qf-submit")

@@ -74,8 +74,9 @@ class Answers:
         """A fresh recorder and uploader: the recording in them was discarded or refused, never saved."""
         st.session_state[self.fresh] = st.session_state.get(self.fresh, 0) + 1
 
-    def tabs(self, round_key: str) -> Given:
-        """🎙️ Record, 📁 Upload (if the page has it) and ⌨️ Type."""
+    def tabs(self, round_key: str, limits: AudioLimits) -> Given:
+        """🎙️ Record, 📁 Upload (if the page has it) and ⌨️ Type. A recording (or upload) is transcribed
+        while the candidate listens back to it, so its feedback comes sooner once it is submitted."""
         names = ["🎙️ Record", "📁 Upload", "⌨️ Type"] if self.upload else ["🎙️ Record", "⌨️ Type"]
         tabs = st.tabs(names)
         with tabs[0]:
@@ -92,6 +93,8 @@ class Answers:
             text_key = f"{self.typed_text}{round_key}"
             text = st.text_area("Type your answer", height=self.text_height, key=text_key)
             sent = st.form_submit_button("Submit answer", key=f"{self.typed_submit}{round_key}")
+        if (heard := recording if recording is not None else uploaded) is not None:
+            widgets.transcribe_early(heard.getvalue(), limits)
         return Given(recorded=recording is not None or uploaded is not None, typed=text if sent else None)
 
     def submit_button(self, round_key: str, *, stretch: bool = False) -> None:

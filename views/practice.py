@@ -181,7 +181,7 @@ def answer(plan: sessions.Plan, question: Question, latest: Attempt | None) -> N
             previous_try(latest, question)
     widgets.answer_timer(round_key)
     widgets.model_status()
-    given = ANSWERS.tabs(round_key)
+    given = ANSWERS.tabs(round_key, limits())
     if given.recorded and submission is None:
         st.caption("Listen back with the player above; then submit it, or discard it and record again.")
         send, discard = st.columns(2)

@@ -132,7 +132,7 @@ def ask(game: quickfire.Round) -> None:
         st.warning(escape_markdown(problem))
     widgets.model_status()
 
-    given = ANSWERS.tabs(round_key)
+    given = ANSWERS.tabs(round_key, LIMITS)
     if given.recorded and submission is None:
         ANSWERS.submit_button(round_key)
     skip, end = st.columns(2)

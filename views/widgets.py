@@ -16,6 +16,7 @@ import streamlit as st
 
 from practice import assess, coach_bank, jobs, models, scoring, sessions, settings, speech_in, speech_out
 from practice.bank import Bank, ExampleAnswers, Question
+from practice.early import EarlyTranscriber
 from practice.markdown import Highlight, escape_markdown, highlighted
 from practice.scoring.coverage import CoverageScorer
 from practice.scoring.delivery import Delivery
@@ -50,8 +51,16 @@ def scorer() -> CoverageScorer:
 
 
 @st.cache_resource(show_spinner=False)
-def transcriber(model: str) -> speech_in.Transcriber:
-    return speech_in.default_transcriber(model)
+def transcriber(model: str) -> EarlyTranscriber:
+    return EarlyTranscriber(speech_in.default_transcriber(model))
+
+
+def transcribe_early(audio: bytes, limits: speech_in.AudioLimits) -> None:
+    """Start transcribing a recording not submitted yet (practice.early), once Whisper is loaded: the
+    page does not wait for the models here."""
+    model = whisper_model()
+    if models.progress(model).ready:
+        transcriber(model).start(audio, limits)
 
 
 def whisper_model() -> str:
