@@ -518,7 +518,8 @@ def test_a_new_candidate_account_owns_what_that_name_practised_before(accounts: 
 
 def practise(accounts: Accounts) -> dict[str, int]:
     """Ana (account, login, a wrong password, coach Cleo): a session with two recordings, a typed answer,
-    a note and an override. Bob the same, smaller. Returns the ids of Ana's attempts."""
+    a note and an override, and a quick-fire round with one clock started. Bob the same, smaller. Returns
+    the ids of Ana's attempts."""
     store = accounts.store
     accounts.add_user("Ana", "candidate", PASSWORD)
     accounts.add_user("Bob", "candidate", PASSWORD)
@@ -537,7 +538,9 @@ def practise(accounts: Accounts) -> dict[str, int]:
     typed = store.add_attempt("Ana", question("q-3"), answer_mode="typed", answer_text="Ana typed this")
     store.save_review(wav.id, note="Ana: good start", key_points={1: "covered"}, author="Cleo")
     store.save_review(typed.id, note="Ana: be specific", author="Cleo")
+    store.start_clock(store.start_round("Ana", 30), "q-4", T0)
     bob_session = store.start_session("Bob")
+    store.start_clock(store.start_round("Bob", 45), "q-4", T0)
     bob = store.add_attempt("Bob", question(), answer_mode="audio", audio=WAV[::-1], session_id=bob_session)
     store.save_review(bob.id, note="Bob's secret note", author="Cleo")
     return {"wav": wav.id, "webm": webm.id, "typed": typed.id, "bob": bob.id}
@@ -556,7 +559,10 @@ def test_a_candidates_export_holds_all_their_data_and_nobody_elses(accounts: Acc
     export = read_export(data)  # the JSON reads back into the typed records
     assert export.candidate.name == "Ana" and export.coaches == ("Cleo",)
     assert export.account is not None and export.account.role is Role.CANDIDATE
-    assert [s.id for s in export.sessions] == [store.attempt(ids["wav"]).session_id]
+    plain, quick = export.sessions
+    assert plain.id == store.attempt(ids["wav"]).session_id and plain.quick_fire is None
+    assert quick.quick_fire == store.quick_fire_round(quick.id) and quick.quick_fire.seconds == 30
+    assert [c.question_id for c in quick.quick_fire.clocks] == ["q-4"]
     assert [e.attempt for e in export.attempts] == store.attempts(candidate="Ana")
     by_id = {e.attempt.id: e for e in export.attempts}
     assert by_id[ids["typed"]].recording is None
@@ -580,7 +586,9 @@ def test_deleting_a_candidate_removes_every_row_about_them_and_nothing_else(acco
     gone = {name: before[name] - after[name] for name in before}
     assert gone == {
         "candidates": 1,
-        "sessions": 1,
+        "sessions": 2,
+        "quickfire_rounds": 1,
+        "quickfire_clocks": 1,
         "attempts": 3,
         "recordings": 2,
         "notes": 2,
@@ -676,7 +684,7 @@ def test_a_database_from_before_accounts_is_upgraded_and_keeps_its_rows(empty_ur
     engine.dispose()
 
     with open_store(empty_url) as store:
-        assert schema_version(store.engine) == SCHEMA_VERSION == 3
+        assert schema_version(store.engine) == SCHEMA_VERSION
         accounts = Accounts(store, hasher=CHEAP)
         ana = accounts.add_user("Ana", "candidate", PASSWORD)
         accounts.add_user("Cleo", "coach", PASSWORD)

@@ -24,6 +24,8 @@ from practice.storage import (
     CSV_COLUMNS,
     SCHEMA_VERSION,
     NotFoundError,
+    QuestionClock,
+    RoundTiming,
     StorageError,
     Store,
     export_csv,
@@ -252,6 +254,60 @@ def test_session_of_another_candidate_is_refused(store: Store) -> None:
         store.add_attempt("Bob", question(), answer_mode="typed", session_id=session)
     unknown = "f" * 32  # e.g. started before the database was replaced: created rather than lost
     assert store.add_attempt("Bob", question(), answer_mode="typed", session_id=unknown).session_id == unknown
+
+
+# --- quick-fire rounds ----------------------------------------------------------------------------------
+
+
+def test_a_quick_fire_round_keeps_its_time_limit_and_each_questions_first_clock(store: Store) -> None:
+    session = store.start_round("Ana", 30)
+    assert store.session_candidate(session) == "Ana"
+    assert store.quick_fire_round(session) == RoundTiming(session, 30, ())
+    assert store.start_clock(session, "q-1", T0) == QuestionClock("q-1", T0)
+    # a rerun, a reload or a second tab showing it again: the clock started first is kept
+    assert store.start_clock(session, "q-1", T0 + timedelta(seconds=20)) == QuestionClock("q-1", T0)
+    later = T0 + timedelta(seconds=40)
+    assert store.start_clock(session, "q-2", later) == QuestionClock("q-2", later)
+    stored = store.quick_fire_round(session)
+    assert stored == RoundTiming(session, 30, (QuestionClock("q-1", T0), QuestionClock("q-2", later)))
+    assert stored.shown_at("q-2") == later and stored.shown_at("q-3") is None
+    assert stored.shown_at("q-1").tzinfo is not None
+    # its answers are saved as any session's
+    a = store.add_attempt("Ana", question("q-1"), answer_mode="typed", answer_text="x", session_id=session)
+    assert store.attempts(session_id=session) == [a]
+
+
+def test_a_plain_session_is_not_a_round_and_has_no_clocks(store: Store) -> None:
+    plain = store.start_session("Ana")
+    assert store.quick_fire_round(plain) is None
+    assert store.quick_fire_round("0" * 32) is None
+    for session in (plain, "0" * 32):
+        with pytest.raises(NotFoundError, match="No quick-fire round"):
+            store.start_clock(session, "q-1", T0)
+    assert store.quick_fire_round(plain) is None
+
+
+@pytest.mark.parametrize("seconds", [0, -5, 30.5, "30", True, None])
+def test_a_round_without_a_usable_time_limit_is_refused_and_writes_nothing(store: Store, seconds) -> None:
+    with pytest.raises(ValueError, match="positive whole number of seconds"):
+        store.start_round("Ana", seconds)
+    with store.engine.connect() as conn:
+        assert conn.scalar(sa.select(sa.func.count()).select_from(sa.table("sessions"))) == 0
+
+
+@pytest.mark.parametrize("qid", ["", "q" * 201, 7])
+def test_a_clock_needs_a_question_id(store: Store, qid) -> None:
+    session = store.start_round("Ana", 30)
+    with pytest.raises(ValueError, match="question id"):
+        store.start_clock(session, qid, T0)
+    assert store.quick_fire_round(session).clocks == ()
+
+
+def test_a_clock_defaults_to_now(store: Store) -> None:
+    session = store.start_round("Ana", 30)
+    before = datetime.now(UTC)
+    shown = store.start_clock(session, "q-1").shown_at
+    assert before - timedelta(seconds=1) <= shown <= datetime.now(UTC) + timedelta(seconds=1)
 
 
 def not_scored(store: Store) -> list[int]:
@@ -669,6 +725,52 @@ def test_opening_a_version_1_database_upgrades_it_and_keeps_rows(tmp_path: Path)
         assert store.candidate("ANA").id == 1
     with open_store(url(tmp_path)) as store:  # opening again is a no-op
         assert len(store.attempts()) == 1 and len(store.attempt(1).notes) == 1
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param(
+            "postgresql",
+            marks=pytest.mark.skipif(not POSTGRES_URL, reason="PRACTICE_TEST_POSTGRES_URL not set"),
+        ),
+    ]
+)
+def empty_url(request, tmp_path: Path) -> str:
+    """A database with nothing in it, SQLite or PostgreSQL."""
+    if request.param == "sqlite":
+        return url(tmp_path)
+    engine = sa.create_engine(POSTGRES_URL)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+    return POSTGRES_URL
+
+
+def test_a_version_3_database_gains_quick_fire_rounds_and_keeps_its_sessions(empty_url: str) -> None:
+    from practice.storage.schema import candidates_table, sessions_table
+
+    engine = sa.create_engine(empty_url)
+    assert migrate(engine, target=3) == 3
+    with engine.begin() as conn:  # a session as the version-3 app wrote it (a round then: its link knew)
+        conn.execute(sa.insert(candidates_table).values(id=1, name="Ana", name_key="ana", created_at=T0))
+        conn.execute(sa.insert(sessions_table).values(id="s" * 32, candidate_id=1, started_at=T0))
+    assert not sa.inspect(engine).has_table("quickfire_rounds")
+    engine.dispose()
+
+    with open_store(empty_url) as store:
+        assert schema_version(store.engine) == SCHEMA_VERSION == 4
+        inspector = sa.inspect(store.engine)
+        for name in ("quickfire_rounds", "quickfire_clocks"):
+            table = metadata.tables[name]
+            assert {c["name"] for c in inspector.get_columns(name)} == set(table.c.keys()), name
+        assert store.session_candidate("s" * 32) == "Ana"
+        assert store.quick_fire_round("s" * 32) is None  # nothing stored says it was a round
+        session = store.start_round("Ana", 45)
+        store.start_clock(session, "q-1", T0)
+        assert store.quick_fire_round(session) == RoundTiming(session, 45, (QuestionClock("q-1", T0),))
+    with open_store(empty_url) as store:  # opening again is a no-op
+        assert schema_version(store.engine) == 4 and store.quick_fire_round(session).seconds == 45
 
 
 # Rows as versions before the typed codec wrote them: Assessment.to_dict() without its transcript and

@@ -6,6 +6,7 @@
 - `engine`: `open_store`, the default location, the engine for SQLite (WAL, busy timeout) or PostgreSQL.
 - `store`: `Store`, every read and write (a coach's review in one transaction).
 - `rows`: attempt rows read back into Attempts, with notes and overrides (`select_attempts`).
+- `rounds`: quick-fire rounds' time limits and question clocks (`RoundTiming`, `QuestionClock`).
 - `review`: a coach's review written one part at a time (note, key-point status, coverage).
 - `codec`: the stored JSON of a Score, Delivery and Transcript, both ways (pydantic), old rows included.
 - `errors`: `StorageError`, `NotFoundError`, `AuthenticationError` and `LoginLockedError`, `AccessDenied`;
@@ -42,6 +43,7 @@ from practice.storage.records import (
     Role,
     User,
 )
+from practice.storage.rounds import QuestionClock, RoundTiming
 from practice.storage.schema import SCHEMA_VERSION, metadata, migrate, schema_version
 from practice.storage.store import Store
 from practice.storage.summary import AttemptSummary, KeyPointSummary, format_coverage, format_time, summarize
@@ -63,7 +65,9 @@ __all__ = [
     "LoginLockedError",
     "LoginPolicy",
     "NotFoundError",
+    "QuestionClock",
     "Role",
+    "RoundTiming",
     "StorageError",
     "Store",
     "User",

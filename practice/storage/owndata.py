@@ -4,9 +4,10 @@
 `access.can_export` / `access.can_delete` (the candidate themselves, or an admin).
 
 The zip holds `candidate.json` (a `CandidateExport`: the candidate, their account without its password
-hash, their coaches, sessions, and every attempt typed as the app keeps it, with notes and overrides,
-written by the same pydantic codec as the database's JSON) and each recording, as stored, in
-`recordings/` under the name its attempt gives (`recordings/12.wav`).
+hash, their coaches, sessions (a quick-fire round's with its time limit and question clocks), and every
+attempt typed as the app keeps it, with notes and overrides, written by the same pydantic codec as the
+database's JSON) and each recording, as stored, in `recordings/` under the name its attempt gives
+(`recordings/12.wav`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from sqlalchemy.engine import Connection
 from practice.storage import codec
 from practice.storage.errors import NotFoundError
 from practice.storage.records import Attempt, Candidate, Role, clean_name, utc_now
+from practice.storage.rounds import RoundTiming, load_round
 from practice.storage.rows import select_attempts
 from practice.storage.schema import (
     assignments_table,
@@ -35,6 +37,8 @@ from practice.storage.schema import (
     logins_table,
     notes_table,
     overrides_table,
+    quickfire_clocks_table,
+    quickfire_rounds_table,
     recordings_table,
     sessions_table,
     users_table,
@@ -58,6 +62,7 @@ class Account:
 class PracticeSession:
     id: str
     started_at: datetime
+    quick_fire: RoundTiming | None = None  # a quick-fire round's time limit and question clocks
 
 
 @dataclass(frozen=True)
@@ -128,9 +133,9 @@ def read_export(data: bytes) -> CandidateExport:
 def delete_candidate(store: Store, name: str) -> int:
     """Delete a candidate and everything about them in one transaction; returns how many attempts went.
 
-    Their sessions, attempts, recordings, notes, overrides, coach assignments, their candidate account
-    with its logins, and the count of wrong passwords for their name. An account of another role with the
-    same name (a coach who practised) stays.
+    Their sessions (quick-fire rounds with their clocks), attempts, recordings, notes, overrides, coach
+    assignments, their candidate account with its logins, and the count of wrong passwords for their name.
+    An account of another role with the same name (a coach who practised) stays.
     """
     cleaned = clean_name(name)
     with store.transaction("delete the candidate") as conn:
@@ -139,6 +144,9 @@ def delete_candidate(store: Store, name: str) -> int:
         for table in (overrides_table, notes_table, recordings_table):
             conn.execute(sa.delete(table).where(table.c.attempt_id.in_(ids)))
         removed = conn.execute(sa.delete(attempts_table).where(attempts_table.c.candidate_id == candidate.id))
+        theirs = sa.select(sessions_table.c.id).where(sessions_table.c.candidate_id == candidate.id)
+        for table in (quickfire_clocks_table, quickfire_rounds_table):
+            conn.execute(sa.delete(table).where(table.c.session_id.in_(theirs)))
         conn.execute(sa.delete(sessions_table).where(sessions_table.c.candidate_id == candidate.id))
         conn.execute(sa.delete(assignments_table).where(assignments_table.c.candidate_id == candidate.id))
         u = users_table
@@ -187,4 +195,4 @@ def _sessions(conn: Connection, candidate: Candidate) -> tuple[PracticeSession, 
     rows: Any = conn.execute(
         sa.select(s.c.id, s.c.started_at).where(s.c.candidate_id == candidate.id).order_by(s.c.started_at)
     )
-    return tuple(PracticeSession(r.id, r.started_at) for r in rows)
+    return tuple(PracticeSession(r.id, r.started_at, load_round(conn, r.id)) for r in rows)

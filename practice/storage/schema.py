@@ -181,6 +181,33 @@ def _account_tables(md: sa.MetaData) -> dict[str, sa.Table]:
     return {t.name: t for t in (users, assignments, logins, failures)}
 
 
+def _round_tables(md: sa.MetaData) -> dict[str, sa.Table]:
+    """Schema version 4: quick-fire rounds. A session with a row in `quickfire_rounds` is a round, with its
+    time limit per answer; `quickfire_clocks` holds when each of its questions was first shown. Kept here
+    and not in the page's address, so that editing a link cannot give an answer more time."""
+    rounds = sa.Table(
+        "quickfire_rounds",
+        md,
+        sa.Column(
+            "session_id", sa.String(36), sa.ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
+        ),
+        sa.Column("seconds", sa.Integer, nullable=False),
+    )
+    clocks = sa.Table(
+        "quickfire_clocks",
+        md,
+        sa.Column(
+            "session_id",
+            sa.String(36),
+            sa.ForeignKey("quickfire_rounds.session_id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("question_id", sa.Text, primary_key=True),
+        sa.Column("shown_at", UTCDateTime, nullable=False),
+    )
+    return {t.name: t for t in (rounds, clocks)}
+
+
 def _migrate_to_1(conn: Connection) -> None:
     md = sa.MetaData()
     _base_tables(md)
@@ -203,14 +230,31 @@ def _migrate_to_3(conn: Connection) -> None:
     md.create_all(conn, tables=list(tables.values()))
 
 
+def _migrate_to_4(conn: Connection) -> None:
+    md = sa.MetaData()
+    _base_tables(md)  # so the new tables' foreign keys resolve; create_all skips what exists
+    tables = _round_tables(md)
+    md.create_all(conn, tables=list(tables.values()))
+
+
 # Index i upgrades a database from version i to i + 1. Append; never edit a released migration.
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_migrate_to_1, _migrate_to_2, _migrate_to_3)
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
+    _migrate_to_1,
+    _migrate_to_2,
+    _migrate_to_3,
+    _migrate_to_4,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 _PG_MIGRATION_LOCK = 0x70726163  # any constant: serialises migrations of several machines on one server
 
 # The current shape, used by the queries; tests check a migrated database matches it.
 metadata = sa.MetaData()
-_tables = {**_base_tables(metadata), **_review_tables(metadata), **_account_tables(metadata)}
+_tables = {
+    **_base_tables(metadata),
+    **_review_tables(metadata),
+    **_account_tables(metadata),
+    **_round_tables(metadata),
+}
 for _name, _type in _COACH_COLUMNS:
     _tables["attempts"].append_column(sa.Column(_name, _type, nullable=True))
 candidates_table = _tables["candidates"]
@@ -223,6 +267,8 @@ users_table = _tables["users"]
 assignments_table = _tables["coach_assignments"]
 logins_table = _tables["logins"]
 login_failures_table = _tables["login_failures"]
+quickfire_rounds_table = _tables["quickfire_rounds"]
+quickfire_clocks_table = _tables["quickfire_clocks"]
 schema_version_table = sa.Table(
     "schema_version",
     metadata,

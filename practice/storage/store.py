@@ -25,7 +25,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 
 from practice.scoring.delivery import Delivery
-from practice.storage import codec, owndata
+from practice.storage import codec, owndata, rounds
 from practice.storage.errors import NotFoundError, guard
 from practice.storage.records import (
     ANSWER_MODES,
@@ -47,6 +47,7 @@ from practice.storage.review import (
     override_coverage,
     override_key_point,
 )
+from practice.storage.rounds import QuestionClock, RoundTiming
 from practice.storage.rows import load_attempts, select_attempts
 from practice.storage.schema import (
     attempts_table,
@@ -171,6 +172,30 @@ class Store:
                 sa.insert(sessions_table).values(id=session_id, candidate_id=who.id, started_at=utc_now())
             )
         return session_id
+
+    def start_round(self, candidate: Candidate | str, seconds: int) -> str:
+        """A new quick-fire round's session id: the session and its time limit per answer in one
+        transaction, so there is never a round without its limit (see storage.rounds)."""
+        limit = rounds.seconds_value(seconds)
+        with self.transaction("start the round") as conn:
+            who = self._resolve_candidate(conn, candidate)
+            session_id = uuid.uuid4().hex
+            conn.execute(
+                sa.insert(sessions_table).values(id=session_id, candidate_id=who.id, started_at=utc_now())
+            )
+            rounds.add_round(conn, session_id, limit)
+        return session_id
+
+    def quick_fire_round(self, session_id: str) -> RoundTiming | None:
+        """A round's limit and clocks as stored; None for a plain practice session (or none at all)."""
+        with self.transaction("read the round", write=False) as conn:
+            return rounds.load_round(conn, session_id)
+
+    def start_clock(self, session_id: str, question_id: str, at: datetime | None = None) -> QuestionClock:
+        """Start a round's question clock (now by default) unless it has started; the clock as stored.
+        NotFoundError when the session is not a quick-fire round."""
+        with self.transaction("start the question's clock") as conn:
+            return rounds.start_clock(conn, session_id, question_id, at or utc_now())
 
     def session_candidate(self, session_id: str) -> str | None:
         """The name of the candidate a session was started for; None if there is no such session."""
