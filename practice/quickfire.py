@@ -3,16 +3,17 @@
 A round is a practice session (`sessions.start`): its answers are saved and judged by `sessions.save` and
 `sessions.judge` like any other, so they show on Review and Progress. This module chooses the questions
 (those of kind quick-fire), keeps each answer's clock, sums the round up, and puts a round in the page's
-address and back (`link`, `restore`) so a reload carries on with it. It never imports Streamlit.
+address and back (`link`, `restore`) so a reload carries on with it. The round's time limit and when each
+question's clock started are stored (`Store.start_round`, `Store.start_clock`), never taken from the
+address: a candidate who edits the link cannot give an answer more time. It never imports Streamlit.
 """
 
 from __future__ import annotations
 
 import random
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from practice import sessions
 from practice.bank import LEVELS, Bank, Kind, Question
@@ -27,6 +28,10 @@ GRACE_SECONDS = 5.0
 
 class RoundError(ValueError):
     """A round that cannot start as asked; the message is one sentence for the page."""
+
+
+class NotARoundError(sessions.RestoreError):
+    """A link to a practice session that is not a quick-fire round: the Practice page opens it."""
 
 
 def questions(bank: Bank, *, track: str = ANY, level: str = ANY) -> list[Question]:
@@ -66,8 +71,8 @@ class Round:
     """A quick-fire round: the practice session it saves into, and each question's clock."""
 
     plan: sessions.Plan
-    seconds: int  # the time limit per answer
-    shown_at: dict[str, datetime] = field(default_factory=dict)  # when each question's clock started
+    seconds: int  # the time limit per answer, as stored when the round started
+    shown_at: dict[str, datetime] = field(default_factory=dict)  # each question's clock start, as stored
     late: set[str] = field(default_factory=set)  # answered after the limit (and its grace)
 
     @property
@@ -78,10 +83,13 @@ class Round:
     def finished(self) -> bool:
         return self.plan.finished
 
-    def start_clock(self, now: datetime) -> None:
-        """The current question's clock starts the first time it is shown; a rerun does not restart it."""
-        if self.current is not None:
-            self.shown_at.setdefault(self.current, now)
+    def start_clock(self, store: Store, now: datetime) -> None:
+        """The current question's clock starts the first time it is shown, and is stored then: one write
+        per question, none on a rerun. A clock stored already (the question shown in another tab) is
+        kept as it was. StorageError: the clock did not start."""
+        if self.current is not None and self.current not in self.shown_at:
+            clock = store.start_clock(self.plan.session_id, self.current, now)
+            self.shown_at[self.current] = clock.shown_at
 
     def seconds_left(self, now: datetime) -> float:
         """Of the current question's time limit (negative once it has passed)."""
@@ -111,63 +119,51 @@ class Round:
 
 
 def start(store: Store, candidate: str, chosen: Sequence[Question], *, seconds: int) -> Round:
-    """A round over `chosen`, saved as a practice session of `candidate`; StorageError as sessions.start."""
+    """A round over `chosen`, saved as a practice session of `candidate` with its time limit; StorageError
+    as sessions.start."""
     if not MIN_SECONDS <= seconds <= MAX_SECONDS:
         raise RoundError(
             f"The time per answer must be {MIN_SECONDS} to {MAX_SECONDS} seconds, not {seconds}."
         )
-    return Round(sessions.start(store, candidate, chosen), seconds)
+    who = store.candidate(candidate)
+    plan = sessions.Plan(who.name, store.start_round(who, seconds), [q.id for q in chosen])
+    return Round(plan, seconds)
+
+
+def is_round(store: Store, session_id: str) -> bool:
+    """Whether a session was started as a quick-fire round (its answers belong on the Quick-fire page)."""
+    return store.quick_fire_round(session_id) is not None
 
 
 # --- a round in the page's address, so a reload or a reopened tab carries on with it -------------------
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MS = timedelta(milliseconds=1)
-_SECONDS = re.compile(r"[0-9]{1,3}")
-_MILLIS = re.compile(r"[0-9]{1,14}")  # up to the year 5138: datetime cannot go past 9999
-_NOT_A_ROUND = "This page's link does not describe a quick-fire round: start a new one below."
+_NOT_A_ROUND = "This page's link is to a practice session, not a quick-fire round: open it on Practice."
 
 
 def link(game: Round) -> dict[str, str]:
-    """The query parameters that resume `game` (see `restore`): its session's (`sessions.link`), the time
-    limit, and when each question's clock started (milliseconds since 1970, in question order, empty for
-    a question not shown yet)."""
-    params = sessions.link(game.plan) | {"seconds": str(game.seconds)}
-    started = [game.shown_at.get(q) for q in game.plan.question_ids]
-    shown = ",".join("" if t is None else str((t - _EPOCH) // _MS) for t in started).rstrip(",")
-    if shown:
-        params["shown"] = shown
-    return params
+    """The query parameters that resume `game` (see `restore`): its session's (`sessions.link`) and
+    nothing else. Its time limit and clocks are stored, so nothing in the address can change them."""
+    return sessions.link(game.plan)
 
 
-def restore(store: Store, bank: Bank, params: Mapping[str, str], *, user: User, now: datetime) -> Round:
+def restore(store: Store, bank: Bank, params: Mapping[str, str], *, user: User) -> Round:
     """The round a `link()` describes: its session as `sessions.restore` gives it back (saved answers, on
-    the first question still open, or ended), each question's clock as it started, so the current one
-    runs on, and the answers saved after their limit marked late again. A session `user` may not open is
-    refused as if unknown (`sessions.restore`). Every value is checked: sessions.RestoreError (one
-    sentence) otherwise."""
-    seconds = params.get("seconds", "")
-    if not _SECONDS.fullmatch(seconds) or not MIN_SECONDS <= int(seconds) <= MAX_SECONDS:
-        raise sessions.RestoreError(_NOT_A_ROUND)
+    the first question still open, or ended), with the time limit and each question's clock as stored,
+    so the current one runs on, and the answers saved after their limit marked late again. The limit and
+    clocks an older link carried (`seconds`, `shown`) are ignored. A session `user` may not open is
+    refused as if unknown (`sessions.restore`): sessions.RestoreError (one sentence); a plain practice
+    session is NotARoundError."""
     plan = sessions.restore(store, bank, params, user=user)
-    game = Round(plan, int(seconds), _shown_at(params.get("shown", ""), plan.question_ids, now))
+    timing = store.quick_fire_round(plan.session_id)
+    if timing is None:
+        raise NotARoundError(_NOT_A_ROUND)
+    shown = {q: t for q in plan.question_ids if (t := timing.shown_at(q)) is not None}
+    game = Round(plan, timing.seconds, shown)
     for qid in plan.question_ids:  # the answer that moved the round on is its question's first judged one
         judged = next((a for a in plan.tries.get(qid, []) if a.status == "scored"), None)
         if judged is not None and game.over_time(qid, judged.created_at):
             game.late.add(qid)
     return game
-
-
-def _shown_at(text: str, order: Sequence[str], now: datetime) -> dict[str, datetime]:
-    """A link's clocks by question; each shown after the one before it, and none after `now`."""
-    values = text.split(",") if text else []
-    if len(values) > len(order) or not all(v == "" or _MILLIS.fullmatch(v) for v in values):
-        raise sessions.RestoreError(_NOT_A_ROUND)
-    shown = {q: _EPOCH + int(v) * _MS for q, v in zip(order, values, strict=False) if v}
-    times = [*shown.values(), now]
-    if any(later < earlier for earlier, later in zip(times, times[1:], strict=False)):
-        raise sessions.RestoreError(_NOT_A_ROUND)
-    return shown
 
 
 @dataclass(frozen=True)

@@ -3,14 +3,16 @@ models), saved as attempts, one score at the end."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from practice import quickfire, sessions, storage
 from practice.bank import load_bank
 from practice.storage import StorageError, open_store
+from practice.storage.schema import quickfire_clocks_table
 from tests.conftest import write
 from tests.test_app import (  # noqa: F401 (env: a fixture)
     ANSWER_WAV,
@@ -80,6 +82,20 @@ def start(at: AppTest, *, name="Ada", level=quickfire.ANY, count=2, seconds=30) 
 
 def game(at: AppTest) -> quickfire.Round:
     return at.session_state["qf-round"]
+
+
+def backdate(at: AppTest, seconds: float) -> None:
+    """Move the current question's clock `seconds` back, in the round on the page and as stored."""
+    round_ = game(at)
+    qid, session = round_.current, round_.plan.session_id
+    round_.shown_at[qid] -= timedelta(seconds=seconds)
+    c = quickfire_clocks_table
+    with open_store() as store, store.engine.begin() as conn:
+        conn.execute(
+            sa.update(c)
+            .where((c.c.session_id == session) & (c.c.question_id == qid))
+            .values(shown_at=round_.shown_at[qid])
+        )
 
 
 def type_answer(at: AppTest, text: str) -> AppTest:
@@ -160,8 +176,7 @@ def test_nothing_heard_keeps_the_question_to_answer_again(quick):
 
 def test_an_answer_after_the_limit_is_scored_and_marked_over_time(quick):
     at = start(page(), level="basic", count=1, seconds=15)
-    round_ = game(at)
-    round_.shown_at["dropout"] -= timedelta(seconds=15 + quickfire.GRACE_SECONDS + 1)
+    backdate(at, 15 + quickfire.GRACE_SECONDS + 1)
     at = type_answer(at, "it switches off random neurons in training")
     assert "50/100 · over time" in summary_text(at)
     assert "1 of 1 answered, 0 within 15 s" in summary_text(at)
@@ -225,6 +240,24 @@ def test_a_failed_save_keeps_the_recording_for_a_retry(quick, monkeypatch):
         (saved,) = store.attempts()
         assert store.audio(saved.id)[0] == ANSWER_WAV
     assert "qf-pending" not in at.session_state
+
+
+def test_a_clock_that_cannot_be_stored_keeps_the_question_back_until_it_can(quick, monkeypatch):
+    real = storage.Store.start_clock
+
+    def disk_full(*_args, **_kwargs):
+        raise StorageError("Could not start the question's clock: the disk is full.")
+
+    monkeypatch.setattr(storage.Store, "start_clock", disk_full)
+    at = start(page(), level="basic", count=1)
+    assert "the disk is full" in at.error[0].value and not at.subheader and not at.get("iframe")
+    assert game(at).shown_at == {}
+    monkeypatch.setattr(storage.Store, "start_clock", real)
+    at = at.button(key="qf-clock-retry").click().run()
+    assert not at.exception and at.subheader[0].value == "What does dropout do?"
+    with open_store() as store:
+        stored = store.quick_fire_round(game(at).plan.session_id)
+    assert stored.shown_at("dropout") == game(at).shown_at["dropout"]
 
 
 def test_an_answer_saved_but_not_judged_is_judged_on_the_next_run(quick):
@@ -306,13 +339,13 @@ def test_a_reload_resumes_the_round_on_the_next_question_with_the_answer_counted
     first, second = game(at).plan.question_ids
     at = type_answer(at, ANSWERS[first])
     params = dict(at.query_params)
-    assert params["session"] == game(at).plan.session_id and params["q"] == f"{first},{second}"
-    assert params["seconds"] == "30" and len(params["shown"].split(",")) == 2  # the second clock started
+    # the session and its questions: the time limit and clocks are stored, not in the address
+    assert params == {"session": game(at).plan.session_id, "q": f"{first},{second}"}
     reloaded = page(params)  # a new browser session: nothing in its state
     assert "Quick-fire 2 of 2" in reloaded.caption[0].value and "Ada" in reloaded.caption[0].value
     resumed = game(reloaded)
     assert resumed.current == second and resumed.plan.attempt_ids == game(at).plan.attempt_ids
-    assert abs(resumed.shown_at[second] - game(at).shown_at[second]) < timedelta(milliseconds=1)  # runs on
+    assert resumed.shown_at == game(at).shown_at and resumed.seconds == 30  # the clock runs on
     reloaded = type_answer(reloaded, ANSWERS[second])
     assert not reloaded.exception and reloaded.title[0].value == "Quick-fire result"
     assert "2 of 2 answered, 2 within 30 s" in summary_text(reloaded)
@@ -322,7 +355,7 @@ def test_a_reload_resumes_the_round_on_the_next_question_with_the_answer_counted
 def test_an_ended_round_reloads_to_its_result_and_another_round_leaves_the_address(quick):
     at = start(page(), count=2, seconds=15)
     first = game(at).current
-    game(at).shown_at[first] -= timedelta(seconds=15 + quickfire.GRACE_SECONDS + 1)
+    backdate(at, 15 + quickfire.GRACE_SECONDS + 1)
     at = type_answer(at, ANSWERS[first]).button(key="qf-end").click().run()
     assert at.title[0].value == "Quick-fire result"
     reloaded = page(dict(at.query_params))
@@ -340,7 +373,6 @@ def test_an_ended_round_reloads_to_its_result_and_another_round_leaves_the_addre
         ({"session": "0" * 32}, "That practice session was not found"),
         ({"q": "dropout,nope"}, "The question bank no longer has question nope of that session"),
         ({"q": "dropout,dropout"}, "This page's link does not describe a practice session"),
-        ({"seconds": "9999"}, "This page's link does not describe a quick-fire round"),
     ],
 )
 def test_a_link_that_cannot_be_resumed_is_one_sentence_and_the_setup_form(quick, change, expected):
@@ -349,3 +381,24 @@ def test_a_link_that_cannot_be_resumed_is_one_sentence_and_the_setup_form(quick,
     assert expected in at.info[0].value and len(at.info) == 1
     assert at.text_input(key="qf-name") and at.button(key="qf-start")
     assert "qf-round" not in at.session_state and not at.query_params
+
+
+def shown_ms(at: datetime) -> str:
+    """A clock as older links carried it: milliseconds since 1970."""
+    return str((at - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1))
+
+
+@pytest.mark.parametrize("edit", [{"seconds": "180"}, {"shown": "now"}, {"seconds": "180", "shown": "now"}])
+def test_a_reload_with_an_edited_address_keeps_the_stored_limit_and_clock(quick, edit):
+    at = start(page(), level="basic", count=1, seconds=15)
+    backdate(at, 15 + quickfire.GRACE_SECONDS + 1)  # the answer is over time now
+    now = shown_ms(datetime.now(UTC))
+    params = {**dict(at.query_params), **{k: now if v == "now" else v for k, v in edit.items()}}
+    reloaded = page(params)
+    assert game(reloaded).seconds == 15 and game(reloaded).shown_at == game(at).shown_at
+    (countdown,) = reloaded.get("iframe")
+    assert "Time left 0 s" in countdown.proto.srcdoc  # the stored clock ran out; the edit gave no time
+    assert set(reloaded.query_params) == {"session", "q"}  # the edited values are gone from the address
+    reloaded = type_answer(reloaded, ANSWERS["dropout"])
+    assert not reloaded.exception and "50/100 · over time" in summary_text(reloaded)
+    assert "1 of 1 answered, 0 within 15 s" in summary_text(reloaded)

@@ -120,8 +120,12 @@ def ask(game: quickfire.Round) -> None:
     )
     audio = widgets.question_audio(question)
     first_time = question.id not in game.shown_at
-    game.start_clock(now())
-    keep_link(game)  # with this question's clock, so a reload runs it on
+    try:  # stored, so a reload runs the clock on rather than starting it again
+        game.start_clock(store, now())
+    except StorageError as exc:  # no question on screen without its clock started
+        st.error(escape_markdown(widgets.error_text(exc)))
+        st.button("Try again", key="qf-clock-retry")
+        return
     if audio:
         st.audio(audio, format="audio/wav", autoplay=first_time, alt="The question, read aloud")
     st.subheader(escape_markdown(question.question))
@@ -197,8 +201,9 @@ def keep_link(game: quickfire.Round) -> None:
 
 
 if ROUND not in state and "session" in st.query_params:
+    params = st.query_params.to_dict()
     try:
-        state[ROUND] = quickfire.restore(store, bank, st.query_params.to_dict(), user=user, now=now())
+        state[ROUND] = quickfire.restore(store, bank, params, user=user)
         state["candidate"] = state[ROUND].plan.candidate
     except sessions.RestoreError as exc:
         st.info(escape_markdown(str(exc)))
