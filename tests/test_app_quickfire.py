@@ -16,6 +16,7 @@ from practice.storage.schema import quickfire_clocks_table
 from tests.conftest import write
 from tests.test_app import (  # noqa: F401 (env: a fixture)
     ANSWER_WAV,
+    APP,
     HOSTILE,
     TIMEOUT,
     app,
@@ -402,3 +403,44 @@ def test_a_reload_with_an_edited_address_keeps_the_stored_limit_and_clock(quick,
     reloaded = type_answer(reloaded, ANSWERS["dropout"])
     assert not reloaded.exception and "50/100 · over time" in summary_text(reloaded)
     assert "1 of 1 answered, 0 within 15 s" in summary_text(reloaded)
+
+
+# --- a link opened on the other page: each page opens its own kind of session ---
+
+
+def on_practice(params: dict[str, str]) -> AppTest:
+    """The Practice page (the app's first) opened at that address in a new browser session."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update(params)
+    at = at.run()
+    assert not at.exception
+    return at
+
+
+def test_a_rounds_link_opened_on_practice_resumes_the_round_on_quick_fire(quick):
+    at = start(page(), count=2, seconds=15)
+    first, second = game(at).plan.question_ids
+    at = type_answer(at, ANSWERS[first])
+    params = dict(at.query_params)
+    opened = on_practice(params)
+    assert "plan" not in opened.session_state  # not opened as a practice session
+    assert "Quick-fire 2 of 2" in opened.caption[0].value
+    resumed = game(opened)
+    assert resumed.plan.session_id == game(at).plan.session_id and resumed.current == second
+    assert resumed.seconds == 15 and resumed.shown_at == game(at).shown_at
+    assert dict(opened.query_params) == params
+
+
+def test_a_practice_sessions_link_opened_on_quick_fire_resumes_it_on_practice(quick):
+    bank = load_bank(None)
+    with open_store() as store:
+        plan = sessions.start(store, "Ada", [bank.get("dropout"), bank.get("clipping")])
+    params = {**sessions.link(plan), "seconds": "30"}  # an address cannot make it a round
+    opened = page(params)
+    assert (
+        "qf-round" not in opened.session_state and opened.session_state["plan"].session_id == plan.session_id
+    )
+    assert "Question 1 of 2" in opened.caption[0].value
+    assert dict(opened.query_params) == sessions.link(plan)
+    with open_store() as store:
+        assert store.quick_fire_round(plan.session_id) is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from practice import models, sessions
+from practice import models, quickfire, sessions
 from practice.bank import LEVELS, Question
 from practice.markdown import escape_markdown
 from practice.scoring.structure import StructureReport
@@ -39,8 +39,11 @@ state.setdefault("speech_rate", 165)
 state.setdefault(ANSWERS.fresh, 0)
 # The session is kept in the address (sessions.link) too: a reload or a reopened tab carries on with it.
 if "plan" not in state and "session" in st.query_params:
+    params = st.query_params.to_dict()
     try:
-        restored = sessions.restore(store, bank, st.query_params.to_dict(), user=user)
+        restored = sessions.restore(store, bank, params, user=user)
+        if quickfire.is_round(store, restored.session_id):  # timed answers: the Quick-fire page resumes it
+            st.switch_page("views/quickfire.py", query_params=params)
         state["plan"] = restored
         state["candidate"] = restored.candidate
     except sessions.RestoreError as exc:

@@ -205,6 +205,8 @@ if ROUND not in state and "session" in st.query_params:
     try:
         state[ROUND] = quickfire.restore(store, bank, params, user=user)
         state["candidate"] = state[ROUND].plan.candidate
+    except quickfire.NotARoundError:  # a Practice session's link: opened there, not turned into a round
+        st.switch_page("views/practice.py", query_params=params)
     except sessions.RestoreError as exc:
         st.info(escape_markdown(str(exc)))
         st.query_params.clear()
