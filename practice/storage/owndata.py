@@ -1,7 +1,7 @@
 """A candidate's own data: everything stored about them as one zip, and deleting all of it.
 
-`Store.export_candidate` and `Store.delete_candidate` call these; who may do either is
-`access.can_export` / `access.can_delete` (the candidate themselves, or an admin).
+`Store.export_candidate` and `Store.delete_candidate` call these, each in a transaction of its own; who
+may do either is `access.can_export` / `access.can_delete` (the candidate themselves, or an admin).
 
 The zip holds `candidate.json` (a `CandidateExport`: the candidate, their account without its password
 hash, their coaches, sessions (a quick-fire round's with its time limit and question clocks), and every
@@ -18,7 +18,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from pydantic import TypeAdapter
@@ -43,9 +43,6 @@ from practice.storage.schema import (
     sessions_table,
     users_table,
 )
-
-if TYPE_CHECKING:
-    from practice.storage.store import Store
 
 EXPORT_FORMAT = "interview-practice candidate export, version 1"
 DATA_FILE = "candidate.json"
@@ -91,14 +88,11 @@ def _export_adapter() -> TypeAdapter[CandidateExport]:
     return TypeAdapter(CandidateExport)  # the codec's way: numpy numbers as numbers, NaN as null
 
 
-def export_candidate(store: Store, name: str) -> bytes:
+def export_candidate(conn: Connection, name: str) -> bytes:
     """Everything stored about a candidate as zip bytes; NotFoundError for an unknown name."""
     cleaned = clean_name(name)
     buffer = io.BytesIO()
-    with (
-        store.transaction("export the candidate", write=False) as conn,
-        zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf,
-    ):
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
         candidate = _require_candidate(conn, cleaned)
         attempts = select_attempts(conn, [attempts_table.c.candidate_id == candidate.id])
         exported = []
@@ -130,35 +124,35 @@ def read_export(data: bytes) -> CandidateExport:
         return _export_adapter().validate_json(zf.read(DATA_FILE))
 
 
-def delete_candidate(store: Store, name: str) -> int:
-    """Delete a candidate and everything about them in one transaction; returns how many attempts went.
+def delete_candidate(conn: Connection, name: str) -> int:
+    """Delete a candidate and everything about them (on `conn`, so all or nothing); returns how many
+    attempts went.
 
     Their sessions (quick-fire rounds with their clocks), attempts, recordings, notes, overrides, coach
     assignments, their candidate account with its logins, and the count of wrong passwords for their name.
     An account of another role with the same name (a coach who practised) stays.
     """
     cleaned = clean_name(name)
-    with store.transaction("delete the candidate") as conn:
-        candidate = _require_candidate(conn, cleaned)
-        ids = sa.select(attempts_table.c.id).where(attempts_table.c.candidate_id == candidate.id)
-        for table in (overrides_table, notes_table, recordings_table):
-            conn.execute(sa.delete(table).where(table.c.attempt_id.in_(ids)))
-        removed = conn.execute(sa.delete(attempts_table).where(attempts_table.c.candidate_id == candidate.id))
-        theirs = sa.select(sessions_table.c.id).where(sessions_table.c.candidate_id == candidate.id)
-        for table in (quickfire_clocks_table, quickfire_rounds_table):
-            conn.execute(sa.delete(table).where(table.c.session_id.in_(theirs)))
-        conn.execute(sa.delete(sessions_table).where(sessions_table.c.candidate_id == candidate.id))
-        conn.execute(sa.delete(assignments_table).where(assignments_table.c.candidate_id == candidate.id))
-        u = users_table
-        key = cleaned.casefold()
-        account = conn.execute(sa.select(u.c.id, u.c.role).where(u.c.name_key == key)).first()
-        if account is not None and account.role == Role.CANDIDATE:
-            conn.execute(sa.delete(logins_table).where(logins_table.c.user_id == account.id))
-            conn.execute(sa.delete(u).where(u.c.id == account.id))
-        if account is None or account.role == Role.CANDIDATE:
-            conn.execute(sa.delete(login_failures_table).where(login_failures_table.c.name_key == key))
-        conn.execute(sa.delete(candidates_table).where(candidates_table.c.id == candidate.id))
-        return int(removed.rowcount or 0)
+    candidate = _require_candidate(conn, cleaned)
+    ids = sa.select(attempts_table.c.id).where(attempts_table.c.candidate_id == candidate.id)
+    for table in (overrides_table, notes_table, recordings_table):
+        conn.execute(sa.delete(table).where(table.c.attempt_id.in_(ids)))
+    removed = conn.execute(sa.delete(attempts_table).where(attempts_table.c.candidate_id == candidate.id))
+    theirs = sa.select(sessions_table.c.id).where(sessions_table.c.candidate_id == candidate.id)
+    for table in (quickfire_clocks_table, quickfire_rounds_table):
+        conn.execute(sa.delete(table).where(table.c.session_id.in_(theirs)))
+    conn.execute(sa.delete(sessions_table).where(sessions_table.c.candidate_id == candidate.id))
+    conn.execute(sa.delete(assignments_table).where(assignments_table.c.candidate_id == candidate.id))
+    u = users_table
+    key = cleaned.casefold()
+    account = conn.execute(sa.select(u.c.id, u.c.role).where(u.c.name_key == key)).first()
+    if account is not None and account.role == Role.CANDIDATE:
+        conn.execute(sa.delete(logins_table).where(logins_table.c.user_id == account.id))
+        conn.execute(sa.delete(u).where(u.c.id == account.id))
+    if account is None or account.role == Role.CANDIDATE:
+        conn.execute(sa.delete(login_failures_table).where(login_failures_table.c.name_key == key))
+    conn.execute(sa.delete(candidates_table).where(candidates_table.c.id == candidate.id))
+    return int(removed.rowcount or 0)
 
 
 def _require_candidate(conn: Connection, cleaned: str) -> Candidate:

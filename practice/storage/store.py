@@ -440,7 +440,8 @@ class Store:
 
         NotFoundError for a name that never practised; who may ask is `access.can_export`.
         """
-        return owndata.export_candidate(self, name)
+        with self.transaction("export the candidate", write=False) as conn:
+            return owndata.export_candidate(conn, name)
 
     def delete_candidate(self, name: str) -> int:
         """Delete a candidate with their sessions, attempts, recordings, notes, overrides, account, coach
@@ -448,7 +449,8 @@ class Store:
 
         NotFoundError for an unknown name; who may ask is `access.can_delete`.
         """
-        return owndata.delete_candidate(self, name)
+        with self.transaction("delete the candidate") as conn:
+            return owndata.delete_candidate(conn, name)
 
 
 def _name_key(candidate: Candidate | str) -> str:
