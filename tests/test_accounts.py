@@ -13,7 +13,6 @@ import logging
 import multiprocessing
 import zipfile
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -49,7 +48,8 @@ from practice.storage.schema import (
 from tests import test_storage as storage_tests
 from tests.test_storage import WAV, delivery_of, question, score_of, transcript
 
-store = storage_tests.store  # the same fixture: SQLite, and PostgreSQL when a URL is given
+# the same fixtures: SQLite, and PostgreSQL when a URL is given
+store, empty_url = storage_tests.store, storage_tests.empty_url
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 CHEAP = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
@@ -642,29 +642,6 @@ def test_deleting_a_candidate_keeps_a_coach_account_of_the_same_name(accounts: A
 
 
 # --- an older database ----------------------------------------------------------------------------------
-
-
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param(
-            "postgresql",
-            marks=pytest.mark.skipif(
-                not storage_tests.POSTGRES_URL, reason="PRACTICE_TEST_POSTGRES_URL not set"
-            ),
-        ),
-    ]
-)
-def empty_url(request, tmp_path: Path) -> str:
-    """A database with nothing in it, SQLite or PostgreSQL."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'practice.db'}"
-    target = storage_tests.POSTGRES_URL
-    engine = sa.create_engine(target)
-    with engine.begin() as conn:
-        conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    engine.dispose()
-    return target
 
 
 def test_a_database_from_before_accounts_is_upgraded_and_keeps_its_rows(empty_url: str) -> None:

@@ -100,25 +100,30 @@ def url(tmp_path: Path) -> str:
 POSTGRES_URL = os.environ.get("PRACTICE_TEST_POSTGRES_URL")
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param(
-            "postgresql",
-            marks=pytest.mark.skipif(not POSTGRES_URL, reason="PRACTICE_TEST_POSTGRES_URL not set"),
-        ),
-    ]
-)
-def store(request, tmp_path: Path):
+DATABASES = [
+    "sqlite",
+    pytest.param(
+        "postgresql",
+        marks=pytest.mark.skipif(not POSTGRES_URL, reason="PRACTICE_TEST_POSTGRES_URL not set"),
+    ),
+]
+
+
+@pytest.fixture(params=DATABASES)
+def empty_url(request, tmp_path: Path) -> str:
+    """A database with nothing in it, SQLite or PostgreSQL."""
     if request.param == "sqlite":
-        target = url(tmp_path)
-    else:
-        target = POSTGRES_URL
-        engine = sa.create_engine(target)
-        with engine.begin() as conn:
-            conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        engine.dispose()
-    with open_store(target) as s:
+        return url(tmp_path)
+    engine = sa.create_engine(POSTGRES_URL)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def store(empty_url: str):
+    with open_store(empty_url) as s:
         yield s
 
 
@@ -725,26 +730,6 @@ def test_opening_a_version_1_database_upgrades_it_and_keeps_rows(tmp_path: Path)
         assert store.candidate("ANA").id == 1
     with open_store(url(tmp_path)) as store:  # opening again is a no-op
         assert len(store.attempts()) == 1 and len(store.attempt(1).notes) == 1
-
-
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param(
-            "postgresql",
-            marks=pytest.mark.skipif(not POSTGRES_URL, reason="PRACTICE_TEST_POSTGRES_URL not set"),
-        ),
-    ]
-)
-def empty_url(request, tmp_path: Path) -> str:
-    """A database with nothing in it, SQLite or PostgreSQL."""
-    if request.param == "sqlite":
-        return url(tmp_path)
-    engine = sa.create_engine(POSTGRES_URL)
-    with engine.begin() as conn:
-        conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    engine.dispose()
-    return POSTGRES_URL
 
 
 def test_a_version_3_database_gains_quick_fire_rounds_and_keeps_its_sessions(empty_url: str) -> None:
