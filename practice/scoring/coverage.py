@@ -116,7 +116,7 @@ class CoverageScorer:
         """The windows the judge's support is read on, as it reads them, and how near each key point each
         of them is (`_nearness`): the judge reads a point's judge_support_shortlist nearest."""
         prep = self._prepare(answer)
-        vectors = self._encode([prep])[0][len(prep.word_spans) :]
+        vectors = self.embedder.encode_windows([(prep.words, prep.support_spans)])[0]
         return span_texts(prep.support_spans, prep), self._nearness(question, prep, vectors)
 
     def _nearness(self, question: Question, prep: Prepared, vectors: np.ndarray) -> np.ndarray:
