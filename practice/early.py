@@ -13,6 +13,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 
+from practice.jobs import Job
 from practice.speech_in import (
     DEFAULT_LIMITS,
     AudioLimits,
@@ -22,28 +23,9 @@ from practice.speech_in import (
 )
 from practice.transcript import Transcript
 
+EarlyRun = Job[str, TranscriptionProgress, Transcript]  # no stages: its progress is Whisper's
+
 WAIT_STEP = 0.25  # seconds between looks at an early run's progress, to pass it on while waiting for it
-
-
-class _Run:
-    """One recording being transcribed early: its transcript or error once done, its progress meanwhile."""
-
-    def __init__(self) -> None:
-        self.done = threading.Event()
-        self.progress: TranscriptionProgress | None = None
-        self.transcript: Transcript | None = None
-        self.error: Exception | None = None
-
-    def go(self, recogniser: Recogniser, audio: bytes, limits: AudioLimits) -> None:
-        try:
-            self.transcript = recogniser.transcribe(audio, limits=limits, on_progress=self._note)
-        except Exception as exc:  # handed to whoever submits this recording, as transcribing it raised
-            self.error = exc
-        finally:
-            self.done.set()
-
-    def _note(self, progress: TranscriptionProgress) -> None:
-        self.progress = progress
 
 
 class EarlyTranscriber:
@@ -56,7 +38,7 @@ class EarlyTranscriber:
     def __init__(self, recogniser: Recogniser, keep: int = 4) -> None:
         self._recogniser = recogniser
         self._keep = keep
-        self._runs: OrderedDict[tuple[bytes, AudioLimits], _Run] = OrderedDict()
+        self._runs: OrderedDict[tuple[bytes, AudioLimits], EarlyRun] = OrderedDict()
         self._lock = threading.Lock()
 
     def start(self, audio: bytes, limits: AudioLimits = DEFAULT_LIMITS) -> None:
@@ -65,12 +47,11 @@ class EarlyTranscriber:
         with self._lock:
             if key in self._runs:
                 return
-            run = self._runs[key] = _Run()
+            run = self._runs[key] = EarlyRun("early-transcription")
             while len(self._runs) > self._keep:
                 self._runs.popitem(last=False)
-        threading.Thread(
-            target=run.go, args=(self._recogniser, audio, limits), name="early-transcription", daemon=True
-        ).start()
+        # What it raises is raised again when this recording is submitted (`transcribe`).
+        run.start(lambda job: self._recogniser.transcribe(audio, limits=limits, on_progress=job.set_progress))
 
     def transcribe(
         self,
@@ -86,11 +67,9 @@ class EarlyTranscriber:
         if run is None:
             return self._recogniser.transcribe(audio, limits=limits, on_progress=on_progress)
         shown = None
-        while not run.done.wait(WAIT_STEP):
-            if on_progress is not None and run.progress is not None and run.progress is not shown:
-                shown = run.progress
+        while not run.wait(WAIT_STEP):
+            progress = run.report().progress
+            if on_progress is not None and progress is not None and progress is not shown:
+                shown = progress
                 on_progress(shown)
-        if run.error is not None:
-            raise run.error
-        assert run.transcript is not None
-        return run.transcript
+        return run.result()

@@ -76,9 +76,22 @@ class Job(Generic[S, P, R]):
             raise self._error
         return self._result  # type: ignore[return-value]  # set whenever there is no error
 
-    def _finish(self, result: R | None, error: BaseException | None) -> None:
-        self._result, self._error = result, error
-        self._done.set()
+    def start(self, work: Callable[[Job[S, P, R]], R], *, then: Callable[[], None] | None = None) -> None:
+        """`work(self)` on a daemon thread (a server stopping does not wait for it); `then()` once this job
+        is done, whether the work returned or raised."""
+        threading.Thread(target=self._work, args=(work, then), name=f"job-{self.key}", daemon=True).start()
+
+    def _work(self, work: Callable[[Job[S, P, R]], R], then: Callable[[], None] | None) -> None:
+        try:
+            result = work(self)
+        except BaseException as exc:  # handed to whoever watches
+            self._result, self._error = None, exc
+        else:
+            self._result, self._error = result, None
+        finally:
+            self._done.set()
+            if then is not None:
+                then()
 
 
 class Jobs:
@@ -105,22 +118,27 @@ class Jobs:
             self._running[key] = job
         # A daemon: a server stopping does not wait for an answer being judged (it was saved first, and
         # is judged again when its page next opens).
-        threading.Thread(target=self._work, args=(job, work), name=f"job-{key}", daemon=True).start()
+        job.start(_logged(work), then=lambda: self._forget(job))
         return job
 
-    def _work(self, job: Job[S, P, R], work: Callable[[Job[S, P, R]], R]) -> None:
+    def _forget(self, job: Job[Any, Any, Any]) -> None:
+        # Only now, after the work returned (and the job is done, which `get` and `run` go by too): the
+        # work saves what it did (the attempt's score) before returning, so whoever finds no job under
+        # this key and reads the store sees it saved. Gone any sooner, a page could find neither the job
+        # nor the score, and start the work again.
+        with self._lock:
+            if self._running.get(job.key) is job:
+                del self._running[job.key]
+
+
+def _logged(work: Callable[[Job[S, P, R]], R]) -> Callable[[Job[S, P, R]], R]:
+    """`work`, with what it raises logged too, in case nobody watches its job any more."""
+
+    def run(job: Job[S, P, R]) -> R:
         try:
-            result = work(job)
-        except BaseException as exc:  # handed to whoever watches; logged in case nobody does any more
+            return work(job)
+        except BaseException:
             log.exception("job %s failed", job.key)
-            job._finish(None, exc)
-        else:
-            job._finish(result, None)
-        finally:
-            # Only now, after the work returned (and the job is done, which `get` and `run` go by too): the
-            # work saves what it did (the attempt's score) before returning, so whoever finds no job under
-            # this key and reads the store sees it saved. Gone any sooner, a page could find neither the job
-            # nor the score, and start the work again.
-            with self._lock:
-                if self._running.get(job.key) is job:
-                    del self._running[job.key]
+            raise
+
+    return run
