@@ -166,24 +166,20 @@ class Store:
     def start_session(self, candidate: Candidate | str) -> str:
         """A new practice session's id: attempts saved with it can be exported together."""
         with self.transaction("start the session") as conn:
-            who = self._resolve_candidate(conn, candidate)
-            session_id = uuid.uuid4().hex
-            conn.execute(
-                sa.insert(sessions_table).values(id=session_id, candidate_id=who.id, started_at=utc_now())
-            )
-        return session_id
+            return self._new_session(conn, candidate)
 
     def start_round(self, candidate: Candidate | str, seconds: int) -> str:
         """A new quick-fire round's session id: the session and its time limit per answer in one
         transaction, so there is never a round without its limit (see storage.rounds)."""
         limit = rounds.seconds_value(seconds)
         with self.transaction("start the round") as conn:
-            who = self._resolve_candidate(conn, candidate)
-            session_id = uuid.uuid4().hex
-            conn.execute(
-                sa.insert(sessions_table).values(id=session_id, candidate_id=who.id, started_at=utc_now())
-            )
+            session_id = self._new_session(conn, candidate)
             rounds.add_round(conn, session_id, limit)
+        return session_id
+
+    def _new_session(self, conn: Connection, candidate: Candidate | str) -> str:
+        session_id = uuid.uuid4().hex
+        _insert_session(conn, session_id, self._resolve_candidate(conn, candidate))
         return session_id
 
     def quick_fire_round(self, session_id: str) -> RoundTiming | None:
@@ -272,9 +268,7 @@ class Store:
             raise ValueError("A session id is the text start_session returned.")
         owner = conn.scalar(sa.select(sessions_table.c.candidate_id).where(sessions_table.c.id == session_id))
         if owner is None:
-            conn.execute(
-                sa.insert(sessions_table).values(id=session_id, candidate_id=who.id, started_at=utc_now())
-            )
+            _insert_session(conn, session_id, who)
         elif owner != who.id:
             raise ValueError(f"Session {session_id} belongs to another candidate.")
 
@@ -451,6 +445,10 @@ class Store:
         """
         with self.transaction("delete the candidate") as conn:
             return owndata.delete_candidate(conn, name)
+
+
+def _insert_session(conn: Connection, session_id: str, who: Candidate) -> None:
+    conn.execute(sa.insert(sessions_table).values(id=session_id, candidate_id=who.id, started_at=utc_now()))
 
 
 def _name_key(candidate: Candidate | str) -> str:
