@@ -49,8 +49,8 @@ if "plan" not in state and "session" in st.query_params:
     except sessions.RestoreError as exc:
         st.info(escape_markdown(str(exc)))
         st.query_params.clear()
-if "plan" in state and st.query_params.to_dict() != sessions.link(state["plan"]):
-    st.query_params.from_dict(sessions.link(state["plan"]))
+if "plan" in state:
+    widgets.keep_in_address(sessions.link(state["plan"]))
 
 
 def setup() -> None:

@@ -194,12 +194,6 @@ def another_round() -> None:
     st.query_params.clear()
 
 
-def keep_link(game: quickfire.Round) -> None:
-    """The round in the page's address (quickfire.link), so a reload or a reopened tab carries on with it."""
-    if st.query_params.to_dict() != (params := quickfire.link(game)):
-        st.query_params.from_dict(params)
-
-
 if ROUND not in state and "session" in st.query_params:
     params = st.query_params.to_dict()
     try:
@@ -214,7 +208,7 @@ game = state.get(ROUND)
 if game is None:
     setup()
 else:
-    keep_link(game)
+    widgets.keep_in_address(quickfire.link(game))
     if game.finished:
         summary(game)
     else:

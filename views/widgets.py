@@ -184,6 +184,13 @@ def watch(job: JudgingJob, status: Any, *, stage_lines: bool = False) -> session
         _ = "judging" in st.session_state
 
 
+def keep_in_address(params: dict[str, str]) -> None:
+    """`params` as the page's query parameters (a session's or a round's link), so a reload or a reopened
+    tab carries on with it; set only when they differ."""
+    if st.query_params.to_dict() != params:
+        st.query_params.from_dict(params)
+
+
 def model_status() -> None:
     """One line on the models loading in the background (nothing once they are ready); the page does
     not wait for them. Drawn with the page, not polled: a fragment rerunning every second swallowed
