@@ -227,7 +227,7 @@ STAGE_LABELS: dict[Stage, str] = {
 
 def transcribing_label(progress: TranscriptionProgress) -> str:
     """The transcribing stage's label with how much is done: 'Transcribing your recording… 45%'."""
-    again = " again" if progress.again else ""  # Whisper lost its place: a second pass, from the start
+    again = " again" if progress.again else ""  # Whisper lost its place: a second pass
     return f"Transcribing your recording{again}… {progress.percent}%"
 
 

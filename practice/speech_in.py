@@ -13,7 +13,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -46,6 +46,7 @@ VAD_PARAMETERS = {"min_silence_duration_ms": 1000, "speech_pad_ms": 300}
 # Speech this long with no word near it means words were skipped (a word covers +-WORD_REACH seconds).
 MAX_UNHEARD_SPEECH_SECONDS = 3.0
 WORD_REACH = 0.5
+GAP_MARGIN = 1.0  # seconds of heard words either side that a gap's second pass also hears
 # What Whisper writes on silence or noise when the voice-activity filter lets a little through.
 HALLUCINATIONS = frozenset(
     {"you", "thank you", "thank you so much", "thanks for watching", "thank you for watching", "bye", "so"}
@@ -301,9 +302,9 @@ class TranscriptionProgress:
     """How far Whisper has got: it writes a recording's words in order, a stretch at a time, so the end of
     the last stretch written is how much of the recording is done."""
 
-    seconds: float  # of the recording transcribed
-    duration: float  # the recording's length in seconds
-    again: bool = False  # a second pass, without the filler prompt (see Transcriber.transcribe)
+    seconds: float  # transcribed so far in this pass
+    duration: float  # what the pass covers: the recording's length, or the gaps' (with their margins)
+    again: bool = False  # a second pass without the filler prompt (see Transcriber.transcribe)
 
     @property
     def percent(self) -> int:
@@ -373,23 +374,65 @@ class Transcriber:
         """Words with times, or NoSpeechError when nothing was said.
 
         `on_progress` is told how much of the recording is transcribed: at the start, after each stretch
-        Whisper writes, and at the end of each pass (a second pass starts again from 0, marked `again`).
+        Whisper writes, and at the end of each pass (a second pass, over the whole recording or the gaps the
+        first left, starts again from 0 and is marked `again`).
         It runs on the caller's thread, between stretches; whatever it raises stops the transcription.
         """
         samples = audio if isinstance(audio, np.ndarray) else decode(audio, limits)
         transcript, speech_seconds = self._run(samples, prompt=self.filler_prompt, on_progress=on_progress)
-        if self.filler_prompt and (
-            _looks_looped(transcript, speech_seconds) or _skipped_speech(transcript, samples)
-        ):
-            # The filler prompt now and then sends Whisper into a loop ("Word. Word. Word. ...") or
-            # makes it skip part of the answer; the same audio without it does neither, at the cost of
-            # some fillers.
+        # The filler prompt now and then sends Whisper into a loop ("Word. Word. Word. ...") or makes it
+        # skip part of the answer; the same audio without it does neither, at the cost of some fillers.
+        if self.filler_prompt and _looks_looped(transcript, speech_seconds):
             transcript, _ = self._run(samples, prompt=False, on_progress=on_progress, again=True)
+        elif self.filler_prompt and (gaps := _unheard_gaps(transcript, samples)):
+            transcript = self._fill(transcript, samples, gaps, on_progress)
         if transcript.is_empty or _is_hallucination(transcript):
             raise NoSpeechError(
                 "No speech was heard in the recording: check the microphone and answer again."
             )
         return transcript
+
+    def _fill(
+        self,
+        transcript: Transcript,
+        samples: np.ndarray,
+        gaps: list[tuple[float, float]],
+        on_progress: ProgressCallback | None,
+    ) -> Transcript:
+        """The transcript with each gap between its words transcribed again without the prompt: the words
+        either side were heard, so only the skipped speech is worth a second pass (a whole second pass
+        doubles the wait for feedback).
+
+        Each clip reaches GAP_MARGIN seconds into the words either side, so that no word at its edge is cut
+        in two (Whisper's word times are approximate); of what the clip hears, only the words centred in
+        the gap are kept, less one at either edge that repeats the heard word beside it."""
+        duration = len(samples) / SAMPLE_RATE
+        clips = [(max(0.0, start - GAP_MARGIN), min(duration, end + GAP_MARGIN)) for start, end in gaps]
+        total, done = sum(end - start for start, end in clips), 0.0
+        heard = list(transcript.words)
+        words = list(heard)
+        for (start, end), (clip_start, clip_end) in zip(gaps, clips, strict=True):
+
+            def report(p: TranscriptionProgress, before: float = done) -> None:
+                if on_progress is not None:
+                    on_progress(TranscriptionProgress(before + p.seconds, total, again=True))
+
+            clip = samples[int(clip_start * SAMPLE_RATE) : int(clip_end * SAMPLE_RATE)]
+            found, _ = self._run(clip, prompt=False, on_progress=report, again=True)
+            shifted = (
+                Word(w.text, w.start + clip_start, w.end + clip_start, w.probability) for w in found.words
+            )
+            new = [w for w in shifted if start <= (w.start + w.end) / 2 < end]
+            before = [w for w in heard if w.end <= start][-1:]
+            after = [w for w in heard if w.start >= end][:1]
+            if new and before and _plain(new[0]) == _plain(before[0]):
+                new = new[1:]
+            if new and after and _plain(new[-1]) == _plain(after[0]):
+                new = new[:-1]
+            words += new
+            done += clip_end - clip_start
+        words.sort(key=lambda w: w.start)
+        return replace(transcript, words=tuple(words))
 
     def _run(
         self,
@@ -439,8 +482,9 @@ def _looks_looped(transcript: Transcript, speech_seconds: float) -> bool:
     return False
 
 
-def _skipped_speech(transcript: Transcript, samples: np.ndarray) -> bool:
-    """A stretch of speech (by the same VAD) longer than MAX_UNHEARD_SPEECH_SECONDS with no word."""
+def _unheard_gaps(transcript: Transcript, samples: np.ndarray) -> list[tuple[float, float]]:
+    """The gaps between words (start, end, in seconds) holding a stretch of speech, by the same VAD,
+    longer than MAX_UNHEARD_SPEECH_SECONDS with no word near it: words were skipped there."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     step = 0.1  # seconds per timeline cell
@@ -450,11 +494,24 @@ def _skipped_speech(transcript: Transcript, samples: np.ndarray) -> bool:
         speech[int(chunk["start"] / SAMPLE_RATE / step) : int(chunk["end"] / SAMPLE_RATE / step) + 1] = True
     for w in transcript.words:
         speech[max(0, int((w.start - WORD_REACH) / step)) : int((w.end + WORD_REACH) / step) + 1] = False
-    longest = run = 0
-    for unheard in speech:
-        run = run + 1 if unheard else 0
-        longest = max(longest, run)
-    return longest * step > MAX_UNHEARD_SPEECH_SECONDS
+    duration = len(samples) / SAMPLE_RATE
+    gaps: list[tuple[float, float]] = []
+    run = 0
+    for i, unheard in enumerate([*speech, False]):
+        if unheard:
+            run += 1
+            continue
+        if run * step > MAX_UNHEARD_SPEECH_SECONDS:
+            # no word is within WORD_REACH of the stretch: each ends before it or starts after it
+            first, last = (i - run) * step, i * step
+            gap = (
+                max((w.end for w in transcript.words if w.end <= first), default=0.0),
+                min((w.start for w in transcript.words if w.start >= last), default=duration),
+            )
+            if gap not in gaps:  # two stretches with no word between them share one gap
+                gaps.append(gap)
+        run = 0
+    return gaps
 
 
 def _is_hallucination(transcript: Transcript) -> bool:
@@ -463,7 +520,11 @@ def _is_hallucination(transcript: Transcript) -> bool:
 
 def _plain_words(transcript: Transcript) -> list[str]:
     """Lowercase letters and digits of each word ("Thank" "you." -> "thank" "you")."""
-    return ["".join(c for c in w.text.lower() if c.isalnum()) for w in transcript.words]
+    return [_plain(w) for w in transcript.words]
+
+
+def _plain(word: Word) -> str:
+    return "".join(c for c in word.text.lower() if c.isalnum())
 
 
 _TRANSCRIBERS: dict[tuple[str, bool], Transcriber] = {}

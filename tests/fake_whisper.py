@@ -17,24 +17,30 @@ Segment = tuple[float, float, str]  # start, end, its words
 
 class FakeWhisperModel:
     """Each call to `transcribe` is the next pass of `passes` (the last one repeats); `events` records the
-    calls and each segment as it is produced; `before_segment(i)` runs before segment i is produced."""
+    calls and each segment as it is produced, `calls` each call's seconds of audio and prompt;
+    `before_segment(i)` runs before segment i is produced. The duration reported is `duration`, or the
+    audio's own when None."""
 
     def __init__(
         self,
         passes: Sequence[Sequence[Segment]],
-        duration: float,
+        duration: float | None,
         before_segment: Callable[[int], None] | None = None,
     ):
         self.passes = [list(p) for p in passes]
         self.duration = duration
         self.before_segment = before_segment
         self.events: list[Any] = []
+        self.calls: list[tuple[float, str | None]] = []
 
     def transcribe(self, audio: Any, **options: Any) -> tuple[Any, SimpleNamespace]:
         calls = sum(1 for e in self.events if e == "transcribe")
         segments = self.passes[min(calls, len(self.passes) - 1)]
         self.events.append("transcribe")
-        return self._segments(segments), SimpleNamespace(duration=self.duration, duration_after_vad=None)
+        seconds = len(audio) / 16_000
+        self.calls.append((seconds, options.get("initial_prompt")))
+        duration = seconds if self.duration is None else self.duration
+        return self._segments(segments), SimpleNamespace(duration=duration, duration_after_vad=None)
 
     def _segments(self, segments: list[Segment]):
         for i, (start, end, text) in enumerate(segments):

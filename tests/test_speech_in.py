@@ -9,6 +9,7 @@ import pytest
 from scipy.signal import resample_poly
 
 from practice.speech_in import (
+    FILLER_PROMPT,
     AudioLimits,
     ModelLoadError,
     NoSpeechError,
@@ -16,7 +17,7 @@ from practice.speech_in import (
     TranscriptionError,
     TranscriptionProgress,
     _looks_looped,
-    _skipped_speech,
+    _unheard_gaps,
     decode,
     default_transcriber,
     whisper_base_dir,
@@ -175,6 +176,47 @@ def test_a_second_pass_reports_its_progress_again_from_the_start(monkeypatch):
     assert transcript.text.startswith("dropout")
 
 
+def test_speech_the_prompted_pass_skipped_is_transcribed_alone_and_spliced_in_by_time(monkeypatch):
+    import faster_whisper.vad
+
+    speech = [{"start": 0, "end": 30 * 16_000}]
+    monkeypatch.setattr(faster_whisper.vad, "get_speech_timestamps", lambda *_: speech)
+    skipping = [(0.4, 5.0, "dropout switches off"), (20.0, 27.0, "at random")]  # 5-20 s unheard
+    # the clip from 4 to 21 s (1 s into the heard words either side), in its own time
+    clip = [(0.0, 1.0, "switches"), (1.0, 2.0, "off"), (2.0, 10.0, "a fraction of units"), (16.0, 17.0, "at")]
+    model = FakeWhisperModel([skipping, clip], duration=None)
+    reported: list[tuple[int, bool]] = []
+    transcript = whisper_with(monkeypatch, model, filler_prompt=True).transcribe(
+        THIRTY_SECONDS, on_progress=lambda p: reported.append((p.percent, p.again))
+    )
+    # "switches" and "at" are centred outside the gap; "off" is centred in it but repeats the word before
+    assert transcript.text == "dropout switches off a fraction of units at random"
+    assert [w.start for w in transcript.words][3:7] == [6.0, 8.0, 10.0, 12.0]
+    # the second pass, without the prompt, hears only the gap and a second either side of it
+    assert model.calls == [(30.0, FILLER_PROMPT), (17.0, None)]
+    assert reported[-7:] == [
+        (100, False),
+        (0, True),
+        (5, True),
+        (11, True),
+        (58, True),
+        (100, True),
+        (100, True),
+    ]
+
+
+def test_a_pause_or_speech_near_a_word_is_no_gap(monkeypatch):
+    import faster_whisper.vad
+
+    speech = [{"start": 0, "end": 5 * 16_000}, {"start": 20 * 16_000, "end": 27 * 16_000}]
+    monkeypatch.setattr(faster_whisper.vad, "get_speech_timestamps", lambda *_: speech)
+    heard = Transcript(words=(Word("dropout", 0.4, 4.6), Word("random", 20.2, 26.8)), duration=30.0)
+    assert _unheard_gaps(heard, THIRTY_SECONDS) == []  # 5-20 s is silence
+    assert _unheard_gaps(Transcript(words=heard.words[:1], duration=30.0), THIRTY_SECONDS) == [(4.6, 30.0)]
+    short = Transcript(words=(heard.words[0], Word("random", 23.0, 26.8)), duration=30.0)
+    assert _unheard_gaps(short, THIRTY_SECONDS) == []  # 20-22.5 s: too short to be skipped speech
+
+
 def test_a_progress_callback_that_raises_stops_the_transcription(monkeypatch):
     class Stopped(Exception):
         pass
@@ -236,15 +278,19 @@ def test_bundled_model_transcribes_speech_with_word_times(spoken_answer):
 def test_speech_left_without_words_is_recognised_as_skipped(spoken_answer):
     samples = decode(spoken_answer)
     transcript = default_transcriber().transcribe(samples)
-    assert not _skipped_speech(transcript, samples)
-    late = [w for w in transcript.words if w.start > 5.0]  # as when the prompt made Whisper skip
-    assert _skipped_speech(Transcript(words=tuple(late), duration=transcript.duration), samples)
+    assert _unheard_gaps(transcript, samples) == []
+    late = tuple(w for w in transcript.words if w.start > 5.0)  # as when the prompt made Whisper skip
+    skipped = Transcript(words=late, duration=transcript.duration)
+    gaps = _unheard_gaps(skipped, samples)
+    assert gaps == [(0.0, late[0].start)]
+    filled = default_transcriber()._fill(skipped, samples, gaps, None).text.lower()
+    assert "a fraction of the neurons" in filled and "cannot rely on" in filled  # nothing lost or doubled
     # a pause is not skipped speech: the same words with 5 s of silence in the middle
     pause = np.concatenate([samples[: 3 * 16_000], np.zeros(5 * 16_000, np.float32), samples[3 * 16_000 :]])
     shifted = tuple(
         Word(w.text, w.start + 5.0, w.end + 5.0) if w.start >= 3.0 else w for w in transcript.words
     )
-    assert not _skipped_speech(Transcript(words=shifted, duration=transcript.duration + 5.0), pause)
+    assert _unheard_gaps(Transcript(words=shifted, duration=transcript.duration + 5.0), pause) == []
 
 
 @pytest.mark.models
