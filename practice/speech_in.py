@@ -450,10 +450,6 @@ class Transcriber:
             vad_filter=True,
             vad_parameters=VAD_PARAMETERS,
             initial_prompt=FILLER_PROMPT if prompt else None,
-            # No fallback to higher temperatures: on unsure stretches (a browser's recording has many) it
-            # decoded each one up to five more times, which nearly doubled the wait, and the decoding kept was
-            # the first; the loops and skips it is meant to catch are caught above with a second pass.
-            temperature=0.0,
         )
         duration = float(info.duration)
         report = on_progress or (lambda _progress: None)
