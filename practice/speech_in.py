@@ -382,10 +382,11 @@ class Transcriber:
         transcript, speech_seconds = self._run(samples, prompt=self.filler_prompt, on_progress=on_progress)
         # The filler prompt now and then sends Whisper into a loop ("Word. Word. Word. ...") or makes it
         # skip part of the answer; the same audio without it does neither, at the cost of some fillers.
-        if self.filler_prompt and _looks_looped(transcript, speech_seconds):
-            transcript, _ = self._run(samples, prompt=False, on_progress=on_progress, again=True)
-        elif self.filler_prompt and (gaps := _unheard_gaps(transcript, samples)):
-            transcript = self._fill(transcript, samples, gaps, on_progress)
+        if self.filler_prompt:
+            if _looks_looped(transcript, speech_seconds):
+                transcript, _ = self._run(samples, prompt=False, on_progress=on_progress, again=True)
+            elif gaps := _unheard_gaps(transcript, samples):
+                transcript = self._fill(transcript, samples, gaps, on_progress)
         if transcript.is_empty or _is_hallucination(transcript):
             raise NoSpeechError(
                 "No speech was heard in the recording: check the microphone and answer again."
@@ -409,8 +410,7 @@ class Transcriber:
         duration = len(samples) / SAMPLE_RATE
         clips = [(max(0.0, start - GAP_MARGIN), min(duration, end + GAP_MARGIN)) for start, end in gaps]
         total, done = sum(end - start for start, end in clips), 0.0
-        heard = list(transcript.words)
-        words = list(heard)
+        heard, words = transcript.words, list(transcript.words)
         for (start, end), (clip_start, clip_end) in zip(gaps, clips, strict=True):
 
             def report(p: TranscriptionProgress, before: float = done) -> None:
@@ -423,11 +423,11 @@ class Transcriber:
                 Word(w.text, w.start + clip_start, w.end + clip_start, w.probability) for w in found.words
             )
             new = [w for w in shifted if start <= (w.start + w.end) / 2 < end]
-            before = [w for w in heard if w.end <= start][-1:]
-            after = [w for w in heard if w.start >= end][:1]
-            if new and before and _plain(new[0]) == _plain(before[0]):
+            left = [w for w in heard if w.end <= start][-1:]  # the heard word either side of the gap
+            right = [w for w in heard if w.start >= end][:1]
+            if new and left and _plain(new[0]) == _plain(left[0]):
                 new = new[1:]
-            if new and after and _plain(new[-1]) == _plain(after[0]):
+            if new and right and _plain(new[-1]) == _plain(right[0]):
                 new = new[:-1]
             words += new
             done += clip_end - clip_start
