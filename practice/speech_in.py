@@ -42,6 +42,13 @@ FILLER_PROMPT = "Um, uh, so, like, I mean, hmm."
 MAX_WORDS_PER_SECOND = 5.0  # fast speech is about 3.5
 LOOP_REPEATS = 8
 VAD_PARAMETERS = {"min_silence_duration_ms": 1000, "speech_pad_ms": 300}
+# Whisper decodes the stretches of speech the voice-activity filter finds (each up to 30 s) this many at a
+# time, each on its own rather than conditioned on the text before it: on two cores this about halves the
+# time for a long answer, and a stretch cannot carry a loop into the next (bench/speech.py).
+BATCH_SIZE = 4
+# Batched decoding has no temperature fallback, so a stretch whose text gzips this well (Whisper's own
+# test for repeating itself: "uh, uh, uh, ..." long past what was said) is decoded again alone, with it.
+COMPRESSION_RATIO_LIMIT = 2.4
 # The prompt can also make Whisper skip speech: seen on a 32 s answer whose first word came at 30 s.
 # Speech this long with no word near it means words were skipped (a word covers +-WORD_REACH seconds).
 MAX_UNHEARD_SPEECH_SECONDS = 3.0
@@ -299,8 +306,8 @@ def resolve_model(name: str | None = None) -> str:
 
 @dataclass(frozen=True)
 class TranscriptionProgress:
-    """How far Whisper has got: it writes a recording's words in order, a stretch at a time, so the end of
-    the last stretch written is how much of the recording is done."""
+    """How far Whisper has got: it writes a recording's words in order, a batch of stretches at a time, so
+    the end of the last stretch written is how much of the recording is done."""
 
     seconds: float  # transcribed so far in this pass
     duration: float  # what the pass covers: the recording's length, or the gaps' (with their margins)
@@ -351,8 +358,9 @@ class Transcriber:
                 f"Could not prepare the speech model {self.name!r} in {_data_dir()}: {exc.strerror or exc}."
             ) from exc
         try:
-            from faster_whisper import WhisperModel
+            from faster_whisper import BatchedInferencePipeline, WhisperModel
 
+            self._batched = BatchedInferencePipeline
             self._model: WhisperModel = WhisperModel(
                 location,
                 device="cpu",
@@ -373,18 +381,20 @@ class Transcriber:
     ) -> Transcript:
         """Words with times, or NoSpeechError when nothing was said.
 
-        `on_progress` is told how much of the recording is transcribed: at the start, after each stretch
-        Whisper writes, and at the end of each pass (a second pass, over the whole recording or the gaps the
-        first left, starts again from 0 and is marked `again`).
-        It runs on the caller's thread, between stretches; whatever it raises stops the transcription.
+        `on_progress` is told how much of the recording is transcribed: at the start, after each batch of
+        stretches Whisper writes, and at the end of each pass (a second pass, over the whole recording or the
+        gaps the first left, starts again from 0 and is marked `again`).
+        It runs on the caller's thread, between batches; whatever it raises stops the transcription.
         """
         samples = audio if isinstance(audio, np.ndarray) else decode(audio, limits)
-        transcript, speech_seconds = self._run(samples, prompt=self.filler_prompt, on_progress=on_progress)
+        heard = self._run(samples, prompt=self.filler_prompt, on_progress=on_progress)
+        transcript = self._redo_repeated(heard, samples, on_progress)
         # The filler prompt now and then sends Whisper into a loop ("Word. Word. Word. ...") or makes it
         # skip part of the answer; the same audio without it does neither, at the cost of some fillers.
         if self.filler_prompt:
-            if _looks_looped(transcript, speech_seconds):
-                transcript, _ = self._run(samples, prompt=False, on_progress=on_progress, again=True)
+            if _looks_looped(transcript, heard.speech_seconds):
+                again = self._run(samples, prompt=False, on_progress=on_progress, again=True)
+                transcript = self._redo_repeated(again, samples, on_progress)
             elif gaps := _unheard_gaps(transcript, samples):
                 transcript = self._fill(transcript, samples, gaps, on_progress)
         if transcript.is_empty or _is_hallucination(transcript):
@@ -393,6 +403,13 @@ class Transcriber:
             )
         return transcript
 
+    def _redo_repeated(
+        self, heard: _Pass, samples: np.ndarray, on_progress: ProgressCallback | None
+    ) -> Transcript:
+        if not heard.repeated:
+            return heard.transcript
+        return self._fill(heard.transcript, samples, heard.repeated, on_progress)
+
     def _fill(
         self,
         transcript: Transcript,
@@ -400,9 +417,9 @@ class Transcriber:
         gaps: list[tuple[float, float]],
         on_progress: ProgressCallback | None,
     ) -> Transcript:
-        """The transcript with each gap between its words transcribed again without the prompt: the words
-        either side were heard, so only the skipped speech is worth a second pass (a whole second pass
-        doubles the wait for feedback).
+        """The transcript with each gap between its words transcribed again without the prompt, one gap at
+        a time with Whisper's temperature fallback: the words either side were heard, so only the skipped
+        (or dropped) speech is worth a second pass (a whole second pass doubles the wait for feedback).
 
         Each clip reaches GAP_MARGIN seconds into the words either side, so that no word at its edge is cut
         in two (Whisper's word times are approximate); of what the clip hears, only the words centred in
@@ -418,9 +435,10 @@ class Transcriber:
                     on_progress(TranscriptionProgress(before + p.seconds, total, again=True))
 
             clip = samples[int(clip_start * SAMPLE_RATE) : int(clip_end * SAMPLE_RATE)]
-            found, _ = self._run(clip, prompt=False, on_progress=report, again=True)
+            found = self._run(clip, prompt=False, on_progress=report, again=True, batched=False)
             shifted = (
-                Word(w.text, w.start + clip_start, w.end + clip_start, w.probability) for w in found.words
+                Word(w.text, w.start + clip_start, w.end + clip_start, w.probability)
+                for w in found.transcript.words
             )
             new = [w for w in shifted if start <= (w.start + w.end) / 2 < end]
             left = [w for w in heard if w.end <= start][-1:]  # the heard word either side of the gap
@@ -441,30 +459,50 @@ class Transcriber:
         prompt: bool,
         on_progress: ProgressCallback | None = None,
         again: bool = False,
-    ) -> tuple[Transcript, float]:
-        segments, info = self._model.transcribe(
-            samples,
-            language="en",
-            beam_size=self.beam_size,
-            word_timestamps=True,
-            vad_filter=True,
-            vad_parameters=VAD_PARAMETERS,
-            initial_prompt=FILLER_PROMPT if prompt else None,
-        )
+        batched: bool = True,
+    ) -> _Pass:
+        options: dict[str, Any] = {
+            "language": "en",
+            "beam_size": self.beam_size,
+            "word_timestamps": True,
+            "vad_filter": True,
+            "vad_parameters": dict(VAD_PARAMETERS),  # the batched pipeline removes a key from its dict
+            "initial_prompt": FILLER_PROMPT if prompt else None,
+        }
+        if batched:
+            # A new pipeline per call: it keeps the last word's time between calls, so one shared by
+            # threads would mix their recordings' word times.
+            segments, info = self._batched(self._model).transcribe(samples, batch_size=BATCH_SIZE, **options)
+        else:
+            segments, info = self._model.transcribe(samples, **options)
         duration = float(info.duration)
         report = on_progress or (lambda _progress: None)
         report(TranscriptionProgress(0.0, duration, again))
         words: list[Word] = []
-        for segment in segments:  # lazy: Whisper writes each stretch as it is asked for the next
-            words.extend(
-                Word(w.word.strip(), float(w.start), float(w.end), float(w.probability))
-                for w in (segment.words or ())
-                if w.word.strip()
-            )
+        repeated: list[tuple[float, float]] = []
+        for segment in segments:  # lazy: Whisper decodes the next stretches as it is asked for them
+            if batched and segment.compression_ratio > COMPRESSION_RATIO_LIMIT:
+                repeated.append((float(segment.start), float(segment.end)))
+            else:
+                words.extend(
+                    Word(w.word.strip(), float(w.start), float(w.end), float(w.probability))
+                    for w in (segment.words or ())
+                    if w.word.strip()
+                )
             report(TranscriptionProgress(float(segment.end), duration, again))
         report(TranscriptionProgress(duration, duration, again))  # the rest was silence
-        speech = float(info.duration_after_vad or info.duration)
-        return Transcript(words=tuple(words), duration=duration, model=self.name), speech
+        transcript = Transcript(words=tuple(words), duration=duration, model=self.name)
+        return _Pass(transcript, float(info.duration_after_vad or info.duration), repeated)
+
+
+@dataclass(frozen=True)
+class _Pass:
+    """One pass of Whisper over a recording: its words, the seconds of speech the voice-activity filter
+    kept, and the stretches (start, end) left out because Whisper repeated itself there."""
+
+    transcript: Transcript
+    speech_seconds: float
+    repeated: list[tuple[float, float]]
 
 
 def _looks_looped(transcript: Transcript, speech_seconds: float) -> bool:

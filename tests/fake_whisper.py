@@ -12,12 +12,13 @@ import pytest
 
 from practice.speech_in import Transcriber
 
-Segment = tuple[float, float, str]  # start, end, its words
+Segment = tuple[float, float, str] | tuple[float, float, str, float]  # start, end, words[, compression ratio]
 
 
 class FakeWhisperModel:
     """Each call to `transcribe` is the next pass of `passes` (the last one repeats); `events` records the
-    calls and each segment as it is produced, `calls` each call's seconds of audio and prompt;
+    calls and each segment as it is produced, `calls` each call's seconds of audio and prompt,
+    `batch_sizes` each call's batch size (None: decoded as faster-whisper's WhisperModel does, unbatched);
     `before_segment(i)` runs before segment i is produced. The duration reported is `duration`, or the
     audio's own when None."""
 
@@ -32,6 +33,7 @@ class FakeWhisperModel:
         self.before_segment = before_segment
         self.events: list[Any] = []
         self.calls: list[tuple[float, str | None]] = []
+        self.batch_sizes: list[int | None] = []
 
     def transcribe(self, audio: Any, **options: Any) -> tuple[Any, SimpleNamespace]:
         calls = sum(1 for e in self.events if e == "transcribe")
@@ -39,11 +41,12 @@ class FakeWhisperModel:
         self.events.append("transcribe")
         seconds = len(audio) / 16_000
         self.calls.append((seconds, options.get("initial_prompt")))
+        self.batch_sizes.append(options.get("batch_size"))
         duration = seconds if self.duration is None else self.duration
         return self._segments(segments), SimpleNamespace(duration=duration, duration_after_vad=None)
 
     def _segments(self, segments: list[Segment]):
-        for i, (start, end, text) in enumerate(segments):
+        for i, (start, end, text, *ratio) in enumerate(segments):
             if self.before_segment is not None:
                 self.before_segment(i)
             self.events.append(("segment", i))
@@ -55,12 +58,15 @@ class FakeWhisperModel:
                 )
                 for k, w in enumerate(said)
             ]
-            yield SimpleNamespace(start=start, end=end, text=text, words=words)
+            yield SimpleNamespace(
+                start=start, end=end, text=text, words=words, compression_ratio=ratio[0] if ratio else 1.0
+            )
 
 
 def whisper_with(monkeypatch: pytest.MonkeyPatch, model: FakeWhisperModel, **options: Any) -> Transcriber:
-    """The real Transcriber, its Whisper model replaced by `model`."""
+    """The real Transcriber, its Whisper model replaced by `model` (batched or not)."""
     import faster_whisper
 
     monkeypatch.setattr(faster_whisper, "WhisperModel", lambda *_args, **_kwargs: model)
+    monkeypatch.setattr(faster_whisper, "BatchedInferencePipeline", lambda whisper: whisper)
     return Transcriber("tiny.en", **{"filler_prompt": False, **options})

@@ -9,6 +9,7 @@ import pytest
 from scipy.signal import resample_poly
 
 from practice.speech_in import (
+    BATCH_SIZE,
     FILLER_PROMPT,
     AudioLimits,
     ModelLoadError,
@@ -203,6 +204,19 @@ def test_speech_the_prompted_pass_skipped_is_transcribed_alone_and_spliced_in_by
         (100, True),
         (100, True),
     ]
+
+
+def test_a_stretch_whisper_repeated_itself_in_is_decoded_again_alone_and_its_words_replaced(monkeypatch):
+    # batched decoding has no temperature fallback: Whisper base wrote 33 "uh"s for the 6 said in a clip
+    uh_loop = (10.0, 20.0, "uh " * 33, 5.8)  # its text's compression ratio
+    repeating = [(0.4, 10.0, "dropout switches off"), uh_loop, (20.0, 27.0, "at random")]
+    clip = [(1.0, 11.0, "a fraction of units")]  # 9 to 21 s, in its own time
+    model = FakeWhisperModel([repeating, clip], duration=None)
+    transcript = whisper_with(monkeypatch, model).transcribe(THIRTY_SECONDS)
+    assert transcript.text == "dropout switches off a fraction of units at random"
+    assert [w.start for w in transcript.words][3:5] == [10.0, 12.5]
+    # the stretch and a second either side, alone, by the unbatched decoder, which has the fallback
+    assert model.calls == [(30.0, None), (12.0, None)] and model.batch_sizes == [BATCH_SIZE, None]
 
 
 def test_a_pause_or_speech_near_a_word_is_no_gap(monkeypatch):
