@@ -418,8 +418,8 @@ class Transcriber:
         on_progress: ProgressCallback | None,
     ) -> Transcript:
         """The transcript with each gap between its words transcribed again without the prompt, one gap at
-        a time with Whisper's temperature fallback: the words either side were heard, so only the skipped
-        (or dropped) speech is worth a second pass (a whole second pass doubles the wait for feedback).
+        a time with Whisper's temperature fallback: the words either side were heard, so only the speech
+        skipped (or repeated) there is worth a second pass (a whole second pass doubles the wait).
 
         Each clip reaches GAP_MARGIN seconds into the words either side, so that no word at its edge is cut
         in two (Whisper's word times are approximate); of what the clip hears, only the words centred in
