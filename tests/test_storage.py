@@ -967,6 +967,22 @@ def test_two_processes_write_to_one_new_sqlite_file(tmp_path: Path) -> None:
         assert schema_version(store.engine) == SCHEMA_VERSION
 
 
+def test_a_new_sqlite_file_another_connection_is_creating_is_waited_for(tmp_path: Path) -> None:
+    # SQLite refuses the switch to WAL at once while another connection writes a new file: two processes
+    # starting on one new file failed "database is locked" instead of waiting their busy timeout
+    creating = sqlite3.connect(tmp_path / "practice.db", isolation_level=None, check_same_thread=False)
+    creating.execute("BEGIN IMMEDIATE")
+    creating.execute("CREATE TABLE other_process_schema (x)")
+    done = threading.Timer(0.5, lambda: creating.execute("COMMIT"))
+    done.start()
+    try:
+        with open_store(url(tmp_path)) as store:
+            assert schema_version(store.engine) == SCHEMA_VERSION
+    finally:
+        done.join()
+        creating.close()
+
+
 # --- failures become StorageError -----------------------------------------------------------------------
 
 

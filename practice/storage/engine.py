@@ -12,6 +12,8 @@ A URL that cannot be used becomes one `StorageError` sentence with its password 
 from __future__ import annotations
 
 import re
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +44,7 @@ def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
         cursor = dbapi_conn.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-            cursor.execute("PRAGMA journal_mode = WAL")
+            _set_wal(cursor, busy_timeout)
             cursor.execute("PRAGMA synchronous = NORMAL")  # safe with WAL; a crash loses no committed write
             cursor.execute("PRAGMA foreign_keys = ON")
         finally:
@@ -54,6 +56,21 @@ def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
         # read lock cannot be upgraded; reads stay deferred and, in WAL mode, never block.
         write = conn.get_execution_options().get("practice_write", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def _set_wal(cursor: sqlite3.Cursor, busy_timeout: float) -> None:
+    """Switch to WAL (kept in the file, so only a new file really changes). While another connection is
+    writing a new file (another process creating the schema), SQLite refuses the switch at once, without
+    waiting its busy timeout: wait here instead, up to that timeout."""
+    deadline = time.monotonic() + busy_timeout
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
 
 
 def open_store(url: str | None = None, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Store:
