@@ -16,6 +16,7 @@ import logging
 import os
 import tempfile
 import threading
+import time
 import wave
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from practice.offline import load_once
 log = logging.getLogger(__name__)
 
 SYNTHESIS_ATTEMPTS = 3
+ESPEAK_IDLE_WAIT = 5.0  # seconds; espeak finishes a callback in well under a millisecond
 DEFAULT_RATE = 165  # words per minute: espeak's 200 is brisk for an interview question
 
 # pyttsx3's engine is not re-entrant: two run loops at once abort the whole process ("double free or
@@ -108,8 +110,7 @@ class _PiperFailed(Exception):
 def _engine() -> Any:  # a pyttsx3.Engine (pyttsx3 has no type hints)
     """A new pyttsx3 engine for every call. pyttsx3.init() hands back the last engine while it is still
     alive, and a reused espeak engine often ignores a new rate (15 of 25 slow/fast pairs came out the same
-    length). An old engine may then be called back after it is collected, which only prints a traceback
-    ("weakly-referenced object no longer exists")."""
+    length)."""
     try:
         import pyttsx3
 
@@ -223,15 +224,34 @@ def _render_piper(text: str, rate: int, path: Path) -> None:
 def _render_espeak(text: str, voice: str | None, rate: int, path: Path) -> None:
     with _ENGINE_LOCK:
         engine = _engine()
-        if voice:  # a new engine starts on its own default voice
-            engine.setProperty("voice", _resolve_voice(engine, voice))
-        engine.setProperty("rate", rate)
-        # pyttsx3's espeak driver writes the file before adding the last chunk of samples, so now and
-        # then a file comes out empty; saying it again fixes that. It also prints "Audio saved to".
-        for _ in range(SYNTHESIS_ATTEMPTS):
-            with contextlib.redirect_stdout(io.StringIO()):
-                engine.save_to_file(text, str(path))
-                engine.runAndWait()
-            if _is_wav_with_audio(path):
-                return
-        raise SpeechError("The speech engine produced no audio; try again or pick another voice.")
+        try:
+            if voice:  # a new engine starts on its own default voice
+                engine.setProperty("voice", _resolve_voice(engine, voice))
+            engine.setProperty("rate", rate)
+            # pyttsx3's espeak driver writes the file before adding the last chunk of samples, so now and
+            # then a file comes out empty; saying it again fixes that. It also prints "Audio saved to".
+            for _ in range(SYNTHESIS_ATTEMPTS):
+                with contextlib.redirect_stdout(io.StringIO()):
+                    engine.save_to_file(text, str(path))
+                    engine.runAndWait()
+                if _is_wav_with_audio(path):
+                    return
+            raise SpeechError("The speech engine produced no audio; try again or pick another voice.")
+        finally:
+            _wait_for_espeak(engine)
+
+
+def _wait_for_espeak(engine: Any) -> None:
+    """Return once espeak-ng's own thread has left the engine's callback (or after ESPEAK_IDLE_WAIT).
+
+    pyttsx3 runs espeak-ng in retrieval mode, which synthesises in a thread of espeak's and calls the
+    engine back from it; runAndWait returns at the last callback, which may still be running. The next
+    engine replaces (and frees) the callback that thread is inside, and this engine is collected under
+    it: a crash, so the lock is held until espeak is idle."""
+    if getattr(engine, "driver_name", None) != "espeak":
+        return  # SAPI5 and NSSS call back on the caller's thread
+    from pyttsx3.drivers import _espeak
+
+    deadline = time.monotonic() + ESPEAK_IDLE_WAIT
+    while _espeak.IsPlaying() and time.monotonic() < deadline:
+        time.sleep(0.002)

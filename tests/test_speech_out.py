@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import threading
+import time
 import wave
 from concurrent.futures import ThreadPoolExecutor
 
@@ -46,6 +48,28 @@ def test_concurrent_calls_from_many_threads(tmp_path):
     assert all(duration(w) > 1.0 for w in results)
     assert len(list(tmp_path.glob("*.wav"))) == 8
     assert not list(tmp_path.glob("tmp*"))
+
+
+def test_espeak_has_finished_calling_back_when_a_text_is_done(tmp_path, monkeypatch):
+    """espeak-ng (pyttsx3's retrieval mode) synthesises in a thread of its own and calls back from it; the
+    engine's loop ends at the last callback, which may still be running. The next text's engine replaces
+    the callback that thread is inside: a crash (seen as a segmentation fault with piper alongside)."""
+    from pyttsx3.drivers.espeak import EspeakDriver
+
+    inside = threading.Event()
+    synthesising = EspeakDriver._onSynth
+
+    def lingering(driver, wav, numsamples, events):
+        inside.set()
+        try:
+            return synthesising(driver, wav, numsamples, events)
+        finally:
+            time.sleep(0.05)  # the rest of a callback, slowed so the race is certain
+            inside.clear()
+
+    monkeypatch.setattr(EspeakDriver, "_onSynth", lingering)
+    synthesize("Explain dropout in one sentence.", cache=tmp_path)
+    assert not inside.is_set()
 
 
 @pytest.mark.parametrize(
