@@ -37,7 +37,7 @@ bench: install
 	$(BIN)/python bench/grading.py
 	$(BIN)/python bench/structure.py
 
-judge: install  # retrains practice/scoring/judge/ from ../shared/datasets (about 45 min on 2 cores)
+judge: install  # retrains practice/scoring/judge/ from ../shared/datasets (about 46 min on 2 cores)
 	$(BIN)/python training/train_judge.py
 
 bank-check: install
